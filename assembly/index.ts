@@ -1,0 +1,9 @@
+// The module's exports: numbers and pointers only. The host owns memory and lays out every
+// buffer; nothing here allocates, so several instances (worker threads) can share one memory.
+export { scoreItems, selectTop } from './topk';
+export { vecDot } from './exports-vec';
+
+/** First byte the host may use: everything below holds this module's static data. */
+export function heapBase(): usize {
+  return __heap_base;
+}
