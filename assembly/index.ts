@@ -2,6 +2,11 @@
 // buffer; nothing here allocates, so several instances (worker threads) can share one memory.
 export { scoreItems, selectTop } from './topk';
 export { vecDot } from './exports-vec';
+export { gram, alsExplicitSolve, alsImplicitSolveCG, alsImplicitSolveCholesky, alsScratchFloats } from './als';
+export { choleskySolve } from './linalg';
+export { rngSeed } from './rng';
+export { shuffle, sgdEpoch } from './sgd';
+export { itemNorms, cosineNeighbors, knnScores } from './knn';
 
 /** First byte the host may use: everything below holds this module's static data. */
 export function heapBase(): usize {

@@ -1,0 +1,93 @@
+import type { FeedbackInput, ItemInput, ItemRecord } from '../store/types.ts';
+
+/**
+ * What the HTTP server and CLI ask of the engine. Errors it throws: `InvalidInputError`
+ * (src/errors.ts, → 400), `NotFoundError` (src/store/errors.ts, → 404),
+ * `StoreUnavailableError` (→ 503). All times in results are ISO-8601 strings.
+ */
+export interface ScoredItem {
+  itemId: string;
+  score: number;
+}
+
+export interface RecommendRequest {
+  /** 1–100. */
+  n: number;
+  /** Only items in one of these categories. */
+  categories?: string[];
+  /** Item ids never returned. */
+  exclude?: string[];
+}
+
+export interface RecommendResult {
+  userId: string;
+  /** null while recommendations come from popularity (no model yet). */
+  modelVersion: number | null;
+  recommendations: ScoredItem[];
+}
+
+export interface FeedbackResult extends RecommendResult {
+  /** Events stored by this request (0 for an exact duplicate). */
+  accepted: number;
+  duplicates: number;
+}
+
+export interface ImportResult {
+  accepted: number;
+  duplicates: number;
+}
+
+export interface ModelInfo {
+  version: number | null;
+  status: 'ready' | 'training' | 'empty';
+  algorithm: string;
+  params: Record<string, unknown>;
+  trainedAt: string | null;
+  metrics: Record<string, unknown>;
+  /** Present while a retrain runs. */
+  training?: { jobId: string; startedAt: string };
+}
+
+export interface Profile {
+  userId: string;
+  interactions: number;
+  firstSeen: string;
+  lastSeen: string;
+  topCategories: Array<{ category: string; weight: number }>;
+}
+
+export interface Health {
+  status: 'ok';
+  model: { version: number | null; status: ModelInfo['status'] };
+  items: number;
+  feedback: number;
+}
+
+export interface EngineApi {
+  health(): Health;
+  upsertItems(items: ItemInput[]): number;
+  /** NotFoundError when unknown. */
+  getItem(itemId: string): ItemRecord;
+  /** Marks the item unavailable (never recommended again); history is kept. NotFoundError when unknown. */
+  deleteItem(itemId: string): void;
+  /** Stores one event durably, folds the user's profile in, answers with updated recommendations. */
+  addFeedback(event: FeedbackInput, n: number): FeedbackResult;
+  /** Stores a batch (one transaction); no per-user recommendations. */
+  importFeedback(events: FeedbackInput[]): ImportResult;
+  /** Unknown users get cold-start (popular) items, never an error. */
+  recommend(userId: string, request: RecommendRequest): RecommendResult;
+  /** Recommendations for an anonymous visitor from a transient fold-in; nothing is stored. */
+  recommendSession(itemIds: string[], request: RecommendRequest): { modelVersion: number | null; recommendations: ScoredItem[] };
+  /** NotFoundError when the item is unknown. */
+  similarItems(itemId: string, n: number): ScoredItem[];
+  /** NotFoundError when the user is unknown. */
+  similarUsers(userId: string, n: number): Array<{ userId: string; score: number }>;
+  popular(request: RecommendRequest): ScoredItem[];
+  /** NotFoundError when the user is unknown. */
+  profile(userId: string): Profile;
+  /** Erases the user's feedback and vector. NotFoundError when unknown. */
+  deleteUser(userId: string): { deleted: number };
+  /** Starts a background retrain; resolves immediately with its job id. */
+  train(): { jobId: string };
+  model(): ModelInfo;
+}

@@ -1,0 +1,362 @@
+import { Core } from '../wasm/core.ts';
+import { scoreItems, selectTop } from '../wasm/topk.ts';
+import { IdMap } from '../data/id-map.ts';
+import type { Interactions } from '../data/interactions.ts';
+import { InvalidInputError, ModelStateError, UnknownIdError } from '../errors.ts';
+import { encodeModel, type ModelState } from './format.ts';
+import { History, toRow, type Row } from './history.ts';
+import type { Params } from './params.ts';
+import { Side } from './side.ts';
+import type {
+  Algorithm, Explanation, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction,
+} from './types.ts';
+
+export const DEFAULT_N = 10;
+
+/**
+ * The shared machinery of latent-factor models (ALS, implicit ALS, SVD): id maps, factor
+ * matrices in WebAssembly memory, scoring, top-N, similarity, fold-in and saving. Each
+ * algorithm supplies how to train and how to solve one row with the other side fixed.
+ */
+export abstract class FactorModel<P extends Params & { factors: number }> implements Recommender {
+  abstract readonly algorithm: Algorithm;
+  protected readonly core = new Core();
+  protected users!: Side;
+  protected items!: Side;
+  protected history = new History(null);
+  /** Global mean rating (explicit models); 0 for implicit ones. */
+  protected mean = 0;
+  private fitted = false;
+  private itemNorms: Float32Array | null = null;
+
+  protected constructor(
+    readonly params: Readonly<P>,
+    /** Whether scores include mean + user bias + item bias (rating models). */
+    protected readonly withBias: boolean,
+    /** How repeated (user, item) pairs in a history combine. */
+    protected readonly combine: 'last' | 'sum',
+  ) {}
+
+  get userCount(): number {
+    return this.fitted ? this.users.size : 0;
+  }
+
+  get itemCount(): number {
+    return this.fitted ? this.items.size : 0;
+  }
+
+  /** Trains `users` and `items` from scratch on `data`. */
+  protected abstract train(data: Interactions): void;
+
+  /**
+   * Solves one row of `target` from `row` (indices into `other`), holding `other` fixed.
+   * `out` holds the warm start (current vector or zeros) on entry.
+   */
+  protected abstract solveRow(row: Row, other: Side, out: number, outBias: number): void;
+
+  /** The user's items that contribute most to the score of `item`, by algorithm. */
+  protected abstract contributions(user: number, item: number): Array<{ item: number; weight: number }>;
+
+  fit(data: Interactions): this {
+    this.users = new Side(this.core, this.params.factors, this.withBias, IdMap.from(data.users.toArray()));
+    this.items = new Side(this.core, this.params.factors, this.withBias, IdMap.from(data.items.toArray()));
+    this.users.reserve(data.users.size);
+    this.items.reserve(data.items.size);
+    this.history = new History(data.byUser());
+    this.mean = this.withBias ? data.mean() : 0;
+    this.train(data);
+    this.markFitted();
+    return this;
+  }
+
+  /** Called whenever item vectors change, so cached item-side state can be dropped. */
+  protected itemsChanged(): void {
+    this.itemNorms = null;
+  }
+
+  protected markFitted(): void {
+    this.itemsChanged();
+    if (!this.users.isFinite() || !this.items.isFinite()) {
+      this.fitted = false;
+      throw new ModelStateError(`${this.algorithm} training diverged: factors contain NaN or infinity; lower the learning rate or raise regularization`);
+    }
+    this.fitted = true;
+  }
+
+  hasUser(userId: string): boolean {
+    return this.fitted && this.users.ids.has(userId);
+  }
+
+  hasItem(itemId: string): boolean {
+    return this.fitted && this.items.ids.has(itemId);
+  }
+
+  recommend(userId: string, options: RecommendOptions = {}): Scored[] {
+    const u = this.userIndex(userId);
+    const constant = this.withBias ? this.mean + this.users.biasAt(u) : 0;
+    return this.rank(this.users.row(u), constant, this.history.row(u).indices, options);
+  }
+
+  recommendFor(history: UserInteraction[], options: RecommendOptions = {}): Scored[] {
+    this.assertReady();
+    const row = this.rowOf(history);
+    const mark = this.core.mark();
+    try {
+      const vec = this.core.allocF32(this.params.factors + 1);
+      this.core.f32(vec, this.params.factors + 1).fill(0);
+      const bias = vec + this.params.factors * 4;
+      this.solveRow(row, this.items, vec, this.withBias ? bias : 0);
+      const constant = this.withBias ? this.mean + this.core.f32(bias, 1)[0] : 0;
+      return this.rank(vec, constant, row.indices, options);
+    } finally {
+      this.core.release(mark);
+    }
+  }
+
+  predict(userId: string, itemId: string): number {
+    const u = this.userIndex(userId);
+    const i = this.itemIndex(itemId);
+    const k = this.params.factors;
+    const p = this.core.f32(this.users.row(u), k);
+    const q = this.core.f32(this.items.row(i), k);
+    let s = this.withBias ? this.mean + this.users.biasAt(u) + this.items.biasAt(i) : 0;
+    for (let f = 0; f < k; f++) s += p[f] * q[f];
+    return s;
+  }
+
+  /** The prediction when both ids are known, else the global mean plus whichever biases are known. */
+  predictOrFallback(userId: string, itemId: string): number {
+    this.assertReady();
+    const u = this.users.ids.get(userId);
+    const i = this.items.ids.get(itemId);
+    if (u >= 0 && i >= 0) return this.predict(userId, itemId);
+    return this.mean + (u >= 0 ? this.users.biasAt(u) : 0) + (i >= 0 ? this.items.biasAt(i) : 0);
+  }
+
+  similarItems(itemId: string, n = DEFAULT_N): Scored[] {
+    const i = this.itemIndex(itemId);
+    checkN(n);
+    const norms = (this.itemNorms ??= this.norms(this.items));
+    return this.cosineTop(this.items, norms, i, n).map(([j, score]) => ({ itemId: this.items.ids.id(j), score }));
+  }
+
+  similarUsers(userId: string, n = DEFAULT_N): ScoredUser[] {
+    const u = this.userIndex(userId);
+    checkN(n);
+    return this.cosineTop(this.users, this.norms(this.users), u, n).map(([v, score]) => ({ userId: this.users.ids.id(v), score }));
+  }
+
+  foldInUser(userId: string, history: UserInteraction[]): Float32Array {
+    this.assertReady();
+    const row = this.rowOf(history);
+    const u = this.users.add(userId);
+    this.solveRow(row, this.items, this.users.row(u), this.withBias ? this.users.bias + u * 4 : 0);
+    this.history.set(u, row);
+    return this.core.f32(this.users.row(u), this.params.factors).slice();
+  }
+
+  /**
+   * Recomputes one item's vector from the users who interacted with it, with user factors held
+   * fixed; adds the item when new (cold start as feedback arrives).
+   */
+  foldInItem(itemId: string, interactions: Array<{ userId: string; value: number }>): Float32Array {
+    this.assertReady();
+    const pairs: Array<[number, number]> = interactions.map((x) => [this.users.ids.get(x.userId), checkValue(x.value)]);
+    const row = toRow(pairs, this.combine);
+    const i = this.items.add(itemId);
+    this.solveRow(row, this.users, this.items.row(i), this.withBias ? this.items.bias + i * 4 : 0);
+    this.itemsChanged();
+    return this.core.f32(this.items.row(i), this.params.factors).slice();
+  }
+
+  /** Sets an item's vector directly (cold start from similar items before any feedback). */
+  setItemVector(itemId: string, vector: ArrayLike<number>): void {
+    this.assertReady();
+    if (vector.length !== this.params.factors) throw new InvalidInputError(`item vector must have ${this.params.factors} values`, 'vector');
+    const i = this.items.add(itemId);
+    this.core.f32(this.items.row(i), this.params.factors).set(vector);
+    this.itemsChanged();
+  }
+
+  /** A copy of the user's vector. */
+  userVector(userId: string): Float32Array {
+    return this.core.f32(this.users.row(this.userIndex(userId)), this.params.factors).slice();
+  }
+
+  itemVector(itemId: string): Float32Array {
+    return this.core.f32(this.items.row(this.itemIndex(itemId)), this.params.factors).slice();
+  }
+
+  userHistory(userId: string): UserInteraction[] {
+    const row = this.history.row(this.userIndex(userId));
+    return Array.from(row.indices, (i, t) => ({ itemId: this.items.ids.id(i), value: row.values[t] }));
+  }
+
+  explain(userId: string, itemId: string, n = DEFAULT_N): Explanation {
+    const u = this.userIndex(userId);
+    const i = this.itemIndex(itemId);
+    const contributions = this.contributions(u, i)
+      .sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight) || a.item - b.item)
+      .slice(0, n)
+      .map((c) => ({ itemId: this.items.ids.id(c.item), weight: c.weight }));
+    return { score: this.predict(userId, itemId), contributions };
+  }
+
+  save(): Uint8Array {
+    this.assertReady();
+    const users = this.users.snapshot();
+    const items = this.items.snapshot();
+    const seen = this.history.toCsr(this.users.size);
+    const arrays: ModelState['arrays'] = {
+      userFactors: users.factors,
+      itemFactors: items.factors,
+      seenIndptr: seen.indptr,
+      seenIndices: seen.indices,
+      seenValues: seen.values,
+    };
+    if (users.bias && items.bias) Object.assign(arrays, { userBias: users.bias, itemBias: items.bias });
+    return encodeModel({
+      algorithm: this.algorithm,
+      params: { ...this.params },
+      users: this.users.ids.toArray(),
+      items: this.items.ids.toArray(),
+      scalars: { mean: this.mean },
+      arrays,
+    });
+  }
+
+  /** Rebuilds this (unfitted) model from a decoded state; used by `loadModel`. */
+  restore(state: ModelState): this {
+    const k = this.params.factors;
+    const { arrays } = state;
+    if (arrays.userFactors.length !== state.users.length * k || arrays.itemFactors.length !== state.items.length * k) {
+      throw new InvalidInputError('model file is inconsistent: factor matrix sizes do not match the id lists', 'model');
+    }
+    this.users = new Side(this.core, k, this.withBias, IdMap.from(state.users));
+    this.items = new Side(this.core, k, this.withBias, IdMap.from(state.items));
+    this.users.restore(arrays.userFactors as Float32Array, (arrays.userBias as Float32Array) ?? null);
+    this.items.restore(arrays.itemFactors as Float32Array, (arrays.itemBias as Float32Array) ?? null);
+    this.history = new History({
+      rows: state.users.length,
+      indptr: arrays.seenIndptr as Int32Array,
+      indices: arrays.seenIndices as Int32Array,
+      values: arrays.seenValues as Float32Array,
+    });
+    this.mean = state.scalars.mean ?? 0;
+    this.markFitted();
+    return this;
+  }
+
+  // ---- helpers shared by subclasses ----
+
+  protected assertReady(): void {
+    if (!this.fitted) throw new ModelStateError(`${this.algorithm} model is not fitted: call fit() or load a saved model first`);
+  }
+
+  protected userIndex(userId: string): number {
+    this.assertReady();
+    const u = this.users.ids.get(userId);
+    if (u < 0) throw new UnknownIdError('user', userId);
+    return u;
+  }
+
+  protected itemIndex(itemId: string): number {
+    this.assertReady();
+    const i = this.items.ids.get(itemId);
+    if (i < 0) throw new UnknownIdError('item', itemId);
+    return i;
+  }
+
+  /** A history as a row over known items (unknown items carry no factors and are dropped). */
+  protected rowOf(history: UserInteraction[]): Row {
+    return toRow(history.map((x) => [this.items.ids.get(x.itemId), checkValue(x.value)]), this.combine);
+  }
+
+  private rank(vec: number, constant: number, seen: Int32Array, options: RecommendOptions): Scored[] {
+    const n = options.n ?? DEFAULT_N;
+    checkN(n);
+    const nItems = this.items.size;
+    const mark = this.core.mark();
+    try {
+      const scores = this.core.allocF32(nItems);
+      scoreItems(this.core, this.items.factors, this.withBias ? this.items.bias : 0, nItems, this.params.factors, vec, scores);
+      return selectRanked(this.core, this.items.ids, scores, nItems, seen, constant, n, options);
+    } finally {
+      this.core.release(mark);
+    }
+  }
+
+  private norms(side: Side): Float32Array {
+    const k = this.params.factors;
+    const m = this.core.f32(side.factors, side.size * k);
+    const norms = new Float32Array(side.size);
+    for (let r = 0; r < side.size; r++) {
+      let s = 0;
+      for (let f = r * k; f < (r + 1) * k; f++) s += m[f] * m[f];
+      norms[r] = Math.sqrt(s);
+    }
+    return norms;
+  }
+
+  private cosineTop(side: Side, norms: Float32Array, self: number, n: number): Array<[number, number]> {
+    const size = side.size;
+    const mark = this.core.mark();
+    try {
+      const scores = this.core.allocF32(size);
+      scoreItems(this.core, side.factors, 0, size, this.params.factors, side.row(self), scores);
+      const view = this.core.f32(scores, size);
+      const own = norms[self] || 1;
+      for (let j = 0; j < size; j++) view[j] = norms[j] > 0 ? view[j] / (norms[j] * own) : 0;
+      const exclude = this.core.putI32([self]);
+      const outIdx = this.core.allocI32(n);
+      const outScores = this.core.allocF32(n);
+      const count = selectTop(this.core, scores, size, exclude, 1, 0, n, outIdx, outScores);
+      const idx = this.core.i32(outIdx, count);
+      const sc = this.core.f32(outScores, count);
+      return Array.from(idx, (j, t) => [j, sc[t]] as [number, number]);
+    } finally {
+      this.core.release(mark);
+    }
+  }
+}
+
+/**
+ * Top-n selection over `scores` (already in core memory) honouring seen items, the exclude
+ * list and the candidate filter. Shared by every model that ranks a whole catalog.
+ */
+export function selectRanked(
+  core: Core, items: IdMap, scores: number, nItems: number, seen: Int32Array, constant: number, n: number, options: RecommendOptions,
+): Scored[] {
+  const excluded = new Set<number>(options.excludeSeen === false ? [] : seen);
+  for (const id of options.exclude ?? []) {
+    const i = items.get(id);
+    if (i >= 0) excluded.add(i);
+  }
+  const exclude = core.putI32(Int32Array.from(excluded).sort());
+  let mask = 0;
+  if (options.candidates || options.filter) {
+    mask = core.alloc(nItems);
+    const view = core.u8(mask, nItems);
+    // Items added after the caller built its mask are not candidates (fresh memory may be stale).
+    view.fill(options.candidates ? 0 : 1);
+    if (options.candidates) view.set(options.candidates.subarray(0, nItems));
+    if (options.filter) for (let i = 0; i < nItems; i++) if (view[i] && !options.filter(items.id(i))) view[i] = 0;
+  }
+  const outIdx = core.allocI32(n);
+  const outScores = core.allocF32(n);
+  const count = selectTop(core, scores, nItems, exclude, excluded.size, mask, n, outIdx, outScores);
+  const idx = core.i32(outIdx, count);
+  const sc = core.f32(outScores, count);
+  return Array.from(idx, (i, t) => ({ itemId: items.id(i), score: sc[t] + constant }));
+}
+
+export function checkN(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new InvalidInputError(`n must be a positive integer, got ${n}`, 'n');
+}
+
+function checkValue(value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new InvalidInputError(`interaction value must be a finite number, got ${String(value)}`, 'value');
+  }
+  return value;
+}

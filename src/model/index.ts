@@ -1,0 +1,39 @@
+import { InvalidInputError } from '../errors.ts';
+import { Als } from './als.ts';
+import { decodeModel } from './format.ts';
+import { ImplicitAls } from './implicit-als.ts';
+import { ItemKnn } from './item-knn.ts';
+import { Popular } from './popular.ts';
+import { Svd } from './svd.ts';
+import type { Algorithm, Recommender } from './types.ts';
+
+export type { Algorithm, Recommender, RecommendOptions, Scored, ScoredUser, Explanation, UserInteraction } from './types.ts';
+export { Als, ImplicitAls, ItemKnn, Popular, Svd };
+
+type Restorable = Recommender & { restore(state: ReturnType<typeof decodeModel>): Recommender };
+
+const constructors: Record<Algorithm, new (params?: Record<string, unknown>) => Restorable> = {
+  als: Als,
+  'implicit-als': ImplicitAls,
+  svd: Svd,
+  'item-knn': ItemKnn,
+  popular: Popular,
+};
+
+export const ALGORITHMS = Object.keys(constructors) as Algorithm[];
+
+/** Whether the algorithm learns from ratings (explicit) rather than implicit weights. */
+export const isExplicit = (algorithm: Algorithm): boolean => algorithm === 'als' || algorithm === 'svd';
+
+/** A new, unfitted model; params are validated against the algorithm's schema. */
+export function createModel(algorithm: string, params: Record<string, unknown> = {}): Restorable {
+  const ctor = constructors[algorithm as Algorithm];
+  if (!ctor) throw new InvalidInputError(`unknown algorithm '${algorithm}': expected one of ${ALGORITHMS.join(', ')}`, 'algorithm');
+  return new ctor(params);
+}
+
+/** Reads a model written by `save()`. */
+export function loadModel(bytes: Uint8Array): Recommender {
+  const state = decodeModel(bytes);
+  return createModel(state.algorithm, state.params).restore(state);
+}

@@ -1,0 +1,245 @@
+import { z } from 'zod';
+import { IdMap } from '../data/id-map.ts';
+import type { Csr } from '../data/csr.ts';
+import type { Interactions } from '../data/interactions.ts';
+import { ModelStateError, UnknownIdError } from '../errors.ts';
+import { Core } from '../wasm/core.ts';
+import { accumLength, cosineNeighbors, itemNorms, knnScores, touchedLength } from '../wasm/knn.ts';
+import { DEFAULT_N, checkN, selectRanked } from './factor-model.ts';
+import { encodeModel, type ModelState } from './format.ts';
+import { History, toRow, type Row } from './history.ts';
+import { nonNegative, parseParams, seed } from './params.ts';
+import type { Explanation, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction } from './types.ts';
+
+const schema = z
+  .object({
+    /** Neighbours kept per item. */
+    neighbors: z.number().int().min(1).max(1000).default(50),
+    /** Similarity is shrunk by co/(co + shrink) so pairs seen together rarely count less. */
+    shrink: nonNegative(0),
+    seed: seed(),
+  })
+  .strict();
+export type ItemKnnParams = z.output<typeof schema>;
+
+/**
+ * Item-based nearest neighbours with cosine similarity: an item scores by the summed
+ * similarity to the items the user interacted with, weighted by those interactions.
+ */
+export class ItemKnn implements Recommender {
+  readonly algorithm = 'item-knn' as const;
+  readonly params: Readonly<ItemKnnParams>;
+  private readonly core = new Core();
+  private users = new IdMap();
+  private items = new IdMap();
+  private history = new History(null);
+  /** Item → users matrix, kept for user–user similarity. */
+  private byItem: Csr | null = null;
+  private neighbors = 0;
+  private sims = 0;
+  private fitted = false;
+
+  constructor(params: Record<string, unknown> = {}) {
+    this.params = parseParams(schema, params);
+  }
+
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  get itemCount(): number {
+    return this.items.size;
+  }
+
+  fit(data: Interactions): this {
+    const K = this.params.neighbors;
+    const nItems = data.items.size;
+    this.users = IdMap.from(data.users.toArray());
+    this.items = IdMap.from(data.items.toArray());
+    const byUser = data.byUser();
+    this.byItem = data.byItem();
+    this.history = new History(byUser);
+    this.neighbors = this.core.allocI32(nItems * K);
+    this.sims = this.core.allocF32(nItems * K);
+    const mark = this.core.mark();
+    const it = { indptr: this.core.putI32(this.byItem.indptr), indices: this.core.putI32(this.byItem.indices), values: this.core.putF32(this.byItem.values) };
+    const us = { indptr: this.core.putI32(byUser.indptr), indices: this.core.putI32(byUser.indices), values: this.core.putF32(byUser.values) };
+    const norms = this.core.allocF32(nItems);
+    itemNorms(this.core, it.indptr, it.values, nItems, norms);
+    const accum = this.core.allocF32(accumLength(nItems));
+    const touched = this.core.allocI32(touchedLength(nItems));
+    cosineNeighbors(
+      this.core, it.indptr, it.indices, it.values, norms, us.indptr, us.indices, us.values,
+      nItems, K, this.params.shrink, 0, nItems, this.neighbors, this.sims, accum, touched,
+    );
+    this.core.release(mark);
+    this.fitted = true;
+    return this;
+  }
+
+  recommend(userId: string, options: RecommendOptions = {}): Scored[] {
+    return this.rank(this.history.row(this.userIndex(userId)), options);
+  }
+
+  recommendFor(history: UserInteraction[], options: RecommendOptions = {}): Scored[] {
+    this.assertReady();
+    return this.rank(this.rowOf(history), options);
+  }
+
+  predict(userId: string, itemId: string): number {
+    const i = this.itemIndex(itemId);
+    return this.contributions(this.history.row(this.userIndex(userId)), i).reduce((s, c) => s + c.weight, 0);
+  }
+
+  similarItems(itemId: string, n = DEFAULT_N): Scored[] {
+    const i = this.itemIndex(itemId);
+    checkN(n);
+    const K = this.params.neighbors;
+    const nb = this.core.i32(this.neighbors + i * K * 4, K);
+    const sims = this.core.f32(this.sims + i * K * 4, K);
+    const out: Scored[] = [];
+    for (let t = 0; t < K && out.length < n && nb[t] >= 0; t++) out.push({ itemId: this.items.id(nb[t]), score: sims[t] });
+    return out;
+  }
+
+  /** Cosine similarity of users' interaction rows. */
+  similarUsers(userId: string, n = DEFAULT_N): ScoredUser[] {
+    const u = this.userIndex(userId);
+    checkN(n);
+    const byItem = this.byItem!;
+    const row = this.history.row(u);
+    const dots = new Map<number, number>();
+    for (let t = 0; t < row.indices.length; t++) {
+      const i = row.indices[t];
+      for (let p = byItem.indptr[i]; p < byItem.indptr[i + 1]; p++) {
+        const v = byItem.indices[p];
+        if (v !== u) dots.set(v, (dots.get(v) ?? 0) + row.values[t] * byItem.values[p]);
+      }
+    }
+    const own = norm(row.values);
+    return [...dots]
+      .map(([v, d]) => ({ userId: this.users.id(v), score: d / (own * norm(this.history.row(v).values) || 1) }))
+      .sort((a, b) => b.score - a.score || (a.userId < b.userId ? -1 : 1))
+      .slice(0, n);
+  }
+
+  /** Item-kNN keeps no user vector: folding in means remembering the history it scores from. */
+  foldInUser(userId: string, history: UserInteraction[]): Float32Array {
+    this.assertReady();
+    const row = this.rowOf(history);
+    this.history.set(this.users.add(userId), row);
+    return new Float32Array(0);
+  }
+
+  explain(userId: string, itemId: string, n = DEFAULT_N): Explanation {
+    const i = this.itemIndex(itemId);
+    const all = this.contributions(this.history.row(this.userIndex(userId)), i);
+    const contributions = all
+      .filter((c) => c.weight !== 0)
+      .sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight))
+      .slice(0, n);
+    return { score: all.reduce((s, c) => s + c.weight, 0), contributions };
+  }
+
+  hasUser(userId: string): boolean {
+    return this.users.has(userId);
+  }
+
+  hasItem(itemId: string): boolean {
+    return this.items.has(itemId);
+  }
+
+  userHistory(userId: string): UserInteraction[] {
+    const row = this.history.row(this.userIndex(userId));
+    return Array.from(row.indices, (i, t) => ({ itemId: this.items.id(i), value: row.values[t] }));
+  }
+
+  save(): Uint8Array {
+    this.assertReady();
+    const K = this.params.neighbors;
+    const seen = this.history.toCsr(this.users.size);
+    const byItem = this.byItem!;
+    return encodeModel({
+      algorithm: this.algorithm,
+      params: { ...this.params },
+      users: this.users.toArray(),
+      items: this.items.toArray(),
+      scalars: {},
+      arrays: {
+        neighbors: this.core.i32(this.neighbors, this.items.size * K).slice(),
+        sims: this.core.f32(this.sims, this.items.size * K).slice(),
+        seenIndptr: seen.indptr, seenIndices: seen.indices, seenValues: seen.values,
+        itemIndptr: byItem.indptr, itemIndices: byItem.indices, itemValues: byItem.values,
+      },
+    });
+  }
+
+  restore(state: ModelState): this {
+    const a = state.arrays;
+    this.users = IdMap.from(state.users);
+    this.items = IdMap.from(state.items);
+    this.neighbors = this.core.putI32(a.neighbors);
+    this.sims = this.core.putF32(a.sims);
+    this.history = new History({ rows: state.users.length, indptr: a.seenIndptr as Int32Array, indices: a.seenIndices as Int32Array, values: a.seenValues as Float32Array });
+    this.byItem = { rows: state.items.length, indptr: a.itemIndptr as Int32Array, indices: a.itemIndices as Int32Array, values: a.itemValues as Float32Array };
+    this.fitted = true;
+    return this;
+  }
+
+  private contributions(row: Row, item: number): Array<{ itemId: string; weight: number }> {
+    const K = this.params.neighbors;
+    const out: Array<{ itemId: string; weight: number }> = [];
+    for (let t = 0; t < row.indices.length; t++) {
+      const j = row.indices[t];
+      const nb = this.core.i32(this.neighbors + j * K * 4, K);
+      const at = nb.indexOf(item);
+      const weight = at >= 0 ? row.values[t] * this.core.f32(this.sims + j * K * 4, K)[at] : 0;
+      out.push({ itemId: this.items.id(j), weight });
+    }
+    return out;
+  }
+
+  private rank(row: Row, options: RecommendOptions): Scored[] {
+    const n = options.n ?? DEFAULT_N;
+    checkN(n);
+    const nItems = this.items.size;
+    const mark = this.core.mark();
+    try {
+      const scores = this.core.allocF32(nItems);
+      const items = this.core.putI32(row.indices);
+      const values = this.core.putF32(row.values);
+      knnScores(this.core, this.neighbors, this.sims, this.params.neighbors, nItems, items, values, row.indices.length, scores);
+      return selectRanked(this.core, this.items, scores, nItems, row.indices, 0, n, options);
+    } finally {
+      this.core.release(mark);
+    }
+  }
+
+  private rowOf(history: UserInteraction[]): Row {
+    return toRow(history.map((x) => [this.items.get(x.itemId), x.value]), 'sum');
+  }
+
+  private assertReady(): void {
+    if (!this.fitted) throw new ModelStateError('item-knn model is not fitted: call fit() or load a saved model first');
+  }
+
+  private userIndex(userId: string): number {
+    this.assertReady();
+    const u = this.users.get(userId);
+    if (u < 0) throw new UnknownIdError('user', userId);
+    return u;
+  }
+
+  private itemIndex(itemId: string): number {
+    this.assertReady();
+    const i = this.items.get(itemId);
+    if (i < 0) throw new UnknownIdError('item', itemId);
+    return i;
+  }
+}
+
+function norm(values: Float32Array): number {
+  let s = 0;
+  for (let t = 0; t < values.length; t++) s += values[t] * values[t];
+  return Math.sqrt(s);
+}

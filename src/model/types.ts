@@ -1,0 +1,78 @@
+import type { Interaction, Interactions } from '../data/interactions.ts';
+
+export type Algorithm = 'als' | 'implicit-als' | 'svd' | 'item-knn' | 'popular';
+
+export interface Scored {
+  itemId: string;
+  score: number;
+}
+
+export interface ScoredUser {
+  userId: string;
+  score: number;
+}
+
+export interface RecommendOptions {
+  /** How many items to return (default 10). */
+  n?: number;
+  /** Item ids never returned. */
+  exclude?: Iterable<string>;
+  /** Leave out the items the user has interacted with (default true). */
+  excludeSeen?: boolean;
+  /** Only items for which this returns true compete. */
+  filter?: (itemId: string) => boolean;
+  /** Candidate mask by the model's item index (1 = allowed), for callers that cache one. */
+  candidates?: Uint8Array;
+}
+
+/** One of the user's items and how much it pushed an item's score. */
+export interface Contribution {
+  itemId: string;
+  weight: number;
+}
+
+export interface Explanation {
+  score: number;
+  contributions: Contribution[];
+}
+
+/** What a user did to an item, as a model sees it: rating or implicit weight. */
+export type UserInteraction = Pick<Interaction, 'itemId' | 'value'>;
+
+/**
+ * The verbs every liverec model answers. Documented once, here.
+ */
+export interface Recommender {
+  readonly algorithm: Algorithm;
+  readonly params: Readonly<Record<string, number | string | boolean>>;
+  /** Number of users and items the model knows. */
+  readonly userCount: number;
+  readonly itemCount: number;
+
+  /** Learns from scratch on `data`; deterministic for a given `params.seed`. */
+  fit(data: Interactions): this;
+  /** The best `n` items for a known user, best first. */
+  recommend(userId: string, options?: RecommendOptions): Scored[];
+  /** The model's score for one (user, item) pair; for rating models, a rating. */
+  predict(userId: string, itemId: string): number;
+  /** Items most like `itemId`, excluding itself, best first. */
+  similarItems(itemId: string, n?: number): Scored[];
+  /** Users most like `userId`, excluding themselves, best first. */
+  similarUsers(userId: string, n?: number): ScoredUser[];
+  /**
+   * Recomputes one user's profile from that user's complete history with the item side held
+   * fixed; adds the user when new. Returns the new user vector (empty for models without one).
+   */
+  foldInUser(userId: string, history: UserInteraction[]): Float32Array;
+  /** Recommendations for a transient history without storing a user (anonymous sessions). */
+  recommendFor(history: UserInteraction[], options?: RecommendOptions): Scored[];
+  /** The user's items that contribute most to `itemId`'s score, largest first. */
+  explain(userId: string, itemId: string, n?: number): Explanation;
+  /** Whether the user/item is known. */
+  hasUser(userId: string): boolean;
+  hasItem(itemId: string): boolean;
+  /** The user's items as the model knows them (training data or the last fold-in). */
+  userHistory(userId: string): UserInteraction[];
+  /** Serialises the whole model (params, ids, arrays) to the versioned binary format. */
+  save(): Uint8Array;
+}

@@ -1,0 +1,58 @@
+import { Hono } from 'hono';
+import type { ItemRecord } from '../../store/types.ts';
+import { InvalidInputError } from '../../errors.ts';
+import { jsonBody } from '../middleware.ts';
+import type { AppEnv, RouteDeps } from '../app.ts';
+import { id, itemBatch, itemUpdate, nQuery } from '../schemas.ts';
+import { validate } from '../validate.ts';
+
+/** The wire form of an item: the store keeps epoch ms, the API speaks ISO-8601. */
+function itemJson(item: ItemRecord) {
+  return {
+    itemId: item.itemId,
+    title: item.title,
+    categories: item.categories,
+    metadata: item.metadata,
+    available: item.available,
+    createdAt: new Date(item.createdAt).toISOString(),
+    updatedAt: new Date(item.updatedAt).toISOString(),
+  };
+}
+
+export function itemRoutes({ engine }: RouteDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.post('/', (c) => {
+    const items = validate(itemBatch, jsonBody(c));
+    return c.json({ upserted: engine.upsertItems(items) });
+  });
+
+  app.put('/:itemId', (c) => {
+    const itemId = validate(id, c.req.param('itemId'), 'itemId');
+    const body = validate(itemUpdate, jsonBody(c));
+    if (body.itemId !== undefined && body.itemId !== itemId) {
+      throw new InvalidInputError('itemId in the body must match the itemId in the path', 'itemId');
+    }
+    engine.upsertItems([{ ...body, itemId }]);
+    return c.json(itemJson(engine.getItem(itemId)));
+  });
+
+  app.get('/:itemId', (c) => {
+    const itemId = validate(id, c.req.param('itemId'), 'itemId');
+    return c.json(itemJson(engine.getItem(itemId)));
+  });
+
+  app.delete('/:itemId', (c) => {
+    const itemId = validate(id, c.req.param('itemId'), 'itemId');
+    engine.deleteItem(itemId);
+    return c.json({ itemId, available: false });
+  });
+
+  app.get('/:itemId/similar', (c) => {
+    const itemId = validate(id, c.req.param('itemId'), 'itemId');
+    const n = validate(nQuery, c.req.query('n'), 'n');
+    return c.json({ itemId, similar: engine.similarItems(itemId, n) });
+  });
+
+  return app;
+}

@@ -1,0 +1,40 @@
+import { Hono } from 'hono';
+import type { RecommendRequest } from '../../engine/types.ts';
+import type { AppEnv, RouteDeps } from '../app.ts';
+import { categoryList, id, idList, nQuery } from '../schemas.ts';
+import { validate } from '../validate.ts';
+
+export function userRoutes({ engine }: RouteDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get('/:userId/recommendations', (c) => {
+    const userId = validate(id, c.req.param('userId'), 'userId');
+    const request: RecommendRequest = { n: validate(nQuery, c.req.query('n'), 'n') };
+    const categories = validate(categoryList, c.req.queries('category'), 'category');
+    const exclude = validate(idList, c.req.queries('exclude'), 'exclude');
+    // Absent filters stay absent rather than becoming empty lists the engine must special-case.
+    if (categories) request.categories = categories;
+    if (exclude) request.exclude = exclude;
+    const { modelVersion, recommendations } = engine.recommend(userId, request);
+    return c.json({ userId, modelVersion, recommendations });
+  });
+
+  app.get('/:userId/similar', (c) => {
+    const userId = validate(id, c.req.param('userId'), 'userId');
+    const n = validate(nQuery, c.req.query('n'), 'n');
+    return c.json({ userId, similar: engine.similarUsers(userId, n) });
+  });
+
+  app.get('/:userId/profile', (c) => {
+    const userId = validate(id, c.req.param('userId'), 'userId');
+    return c.json(engine.profile(userId));
+  });
+
+  app.delete('/:userId', (c) => {
+    const userId = validate(id, c.req.param('userId'), 'userId');
+    const { deleted } = engine.deleteUser(userId);
+    return c.json({ userId, deleted });
+  });
+
+  return app;
+}

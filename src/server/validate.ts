@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { InvalidInputError } from '../errors.ts';
+
+/**
+ * Runs a zod schema and turns its first issue into an InvalidInputError whose field is the
+ * contract's path notation (`userId`, `[17].type`, `items[3]`, `exclude[0]`) and whose message
+ * is "<field> <rule>". Schemas word their own rules as predicates ("must be 1–256 characters");
+ * `rule` below words zod's built-in checks the same way, so clients see one style.
+ */
+export function validate<S extends z.ZodType>(schema: S, input: unknown, field?: string): z.output<S> {
+  const result = schema.safeParse(input, { error: rule });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const name = fieldName(field ?? '', issue.path) || 'body';
+  throw new InvalidInputError(`${name} ${issue.message}`, name);
+}
+
+function fieldName(prefix: string, path: PropertyKey[]): string {
+  let name = prefix;
+  for (const key of path) {
+    if (typeof key === 'number') name += `[${key}]`;
+    else name += name === '' ? String(key) : `.${String(key)}`;
+  }
+  return name;
+}
+
+const EXPECTED: Record<string, string> = {
+  object: 'a JSON object',
+  record: 'a JSON object',
+  array: 'an array',
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+};
+
+function rule(issue: z.core.$ZodRawIssue): string | undefined {
+  // Missing fields fail as invalid_type or, for enums, invalid_value; both mean the same to a client.
+  if (issue.input === undefined) return 'is required';
+  switch (issue.code) {
+    case 'invalid_type':
+      return `must be ${EXPECTED[issue.expected] ?? issue.expected}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'too_small':
+      return `must be at least ${String(issue.minimum)}${unit(issue.origin)}`;
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}${unit(issue.origin)}`;
+    default:
+      return undefined; // zod's own wording
+  }
+}
+
+function unit(origin: string): string {
+  if (origin === 'string') return ' characters';
+  if (origin === 'array') return ' entries';
+  return '';
+}

@@ -1,0 +1,260 @@
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { CorruptModelError, IncompatibleSchemaError, NotFoundError, translateSqliteError } from './errors.ts';
+import { MIGRATIONS, migrate, schemaVersion } from './migrations.ts';
+import type {
+  AddFeedbackOptions, AddFeedbackResult, FeedbackInput, FeedbackRecord, ItemInput, ItemRecord, ModelMeta, Store, UserRecord,
+} from './types.ts';
+
+export interface OpenOptions {
+  readonly?: boolean;
+  /** How long a write waits for another connection's lock before failing as unavailable. */
+  busyTimeoutMs?: number;
+}
+
+interface ItemRow {
+  itemId: string; title: string | null; categories: string; metadata: string; available: number; createdAt: number; updatedAt: number;
+}
+interface ModelRow {
+  version: number; algorithm: string; params: string; metrics: string; trainedAt: number; feedbackWatermark: number;
+}
+
+// Aliased to FeedbackRecord's field names so rows need no per-row mapping when streaming millions.
+const FEEDBACK_COLUMNS = `f.id AS id, u.external_id AS userId, i.external_id AS itemId, f.type AS type,
+  f.value AS value, f.ts AS timestamp, f.received_at AS receivedAt
+  FROM feedback f JOIN users u ON u.id = f.user_id JOIN items i ON i.id = f.item_id`;
+const ITEM_COLUMNS = `external_id AS itemId, title, categories, metadata, available, created_at AS createdAt,
+  updated_at AS updatedAt FROM items`;
+const MODEL_COLUMNS = `version, algorithm, params, metrics, trained_at AS trainedAt,
+  feedback_watermark AS feedbackWatermark FROM models`;
+
+export class SqliteStore implements Store {
+  static open(path: string, options: OpenOptions = {}): SqliteStore {
+    return guard(() => {
+      const readonly = options.readonly ?? false;
+      // `timeout` is SQLite's busy_timeout: writers queue behind a held lock instead of failing.
+      const db = new Database(path, { readonly, fileMustExist: readonly, timeout: options.busyTimeoutMs ?? 5000 });
+      try {
+        if (readonly) {
+          // A reader cannot migrate, so it must find the schema exactly as this build expects.
+          const version = schemaVersion(db);
+          if (version !== MIGRATIONS.length) {
+            throw new IncompatibleSchemaError(
+              `read-only open needs schema version ${MIGRATIONS.length}, found ${version}; open read-write once to migrate`,
+            );
+          }
+        } else {
+          // WAL lets readers run alongside the single writer. synchronous = FULL because a 2xx must
+          // mean the row survives power loss or kill -9: under NORMAL, WAL skips the fsync at commit
+          // and an OS crash can drop the last transactions.
+          db.pragma('journal_mode = WAL');
+          db.pragma('synchronous = FULL');
+          db.pragma('foreign_keys = ON');
+          migrate(db);
+        }
+        return new SqliteStore(db);
+      } catch (err) {
+        db.close();
+        throw err;
+      }
+    });
+  }
+
+  private readonly s: Statements;
+
+  private constructor(private readonly db: Database.Database) {
+    this.s = prepareStatements(db);
+  }
+
+  upsertItems(items: ItemInput[], now = Date.now()): number {
+    return guard(() => this.db.transaction(() => {
+      for (const item of items) {
+        this.s.upsertItem.run({
+          itemId: item.itemId,
+          title: item.title ?? null,
+          setTitle: item.title === undefined ? 0 : 1,
+          categories: item.categories === undefined ? null : JSON.stringify(item.categories),
+          metadata: item.metadata === undefined ? null : JSON.stringify(item.metadata),
+          available: item.available === undefined ? null : Number(item.available),
+          now,
+        });
+      }
+      return items.length;
+    })());
+  }
+
+  getItem(itemId: string): ItemRecord | null {
+    return guard(() => {
+      const row = this.s.getItem.get(itemId) as ItemRow | undefined;
+      return row ? toItem(row) : null;
+    });
+  }
+
+  setItemAvailable(itemId: string, available: boolean, now = Date.now()): boolean {
+    return guard(() => this.s.setAvailable.run(Number(available), now, itemId).changes > 0);
+  }
+
+  listItems(): ItemRecord[] {
+    return guard(() => (this.s.listItems.all() as ItemRow[]).map(toItem));
+  }
+
+  addFeedback(events: FeedbackInput[], options: AddFeedbackOptions): AddFeedbackResult {
+    const receivedAt = options.receivedAt ?? Date.now();
+    return guard(() => this.db.transaction(() => {
+      const result: AddFeedbackResult = { accepted: 0, duplicates: 0, createdItems: [] };
+      for (const e of events) {
+        let itemId = this.s.itemId.get(e.itemId) as number | undefined;
+        if (itemId === undefined) {
+          if (!options.createMissingItems) {
+            throw new NotFoundError('itemId', e.itemId, `itemId '${e.itemId}' does not exist; feedback must reference a known item unless createMissingItems is set`);
+          }
+          itemId = Number(this.s.createBareItem.run(e.itemId, receivedAt, receivedAt).lastInsertRowid);
+          result.createdItems.push(e.itemId);
+        }
+        const userId = this.s.seeUser.get(e.userId, e.timestamp, e.timestamp) as number;
+        if (this.s.insertFeedback.run(userId, itemId, e.type, e.value, e.timestamp, receivedAt).changes > 0) {
+          this.s.countInteraction.run(userId);
+          result.accepted++;
+        } else {
+          result.duplicates++;
+        }
+      }
+      return result;
+    })());
+  }
+
+  userFeedback(userId: string): FeedbackRecord[] {
+    return guard(() => this.s.userFeedback.all(userId) as FeedbackRecord[]);
+  }
+
+  feedbackSince(afterId: number, limit = -1): FeedbackRecord[] {
+    // SQLite treats a negative LIMIT as "no limit".
+    return guard(() => this.s.feedbackSince.all(afterId, limit) as FeedbackRecord[]);
+  }
+
+  forEachFeedback(fn: (row: FeedbackRecord) => void): void {
+    guard(() => {
+      for (const row of this.s.allFeedback.iterate()) fn(row as FeedbackRecord);
+    });
+  }
+
+  countFeedback(): number {
+    return guard(() => this.s.countFeedback.get() as number);
+  }
+
+  maxFeedbackId(): number {
+    return guard(() => this.s.maxFeedbackId.get() as number);
+  }
+
+  getUser(userId: string): UserRecord | null {
+    return guard(() => (this.s.getUser.get(userId) as UserRecord | undefined) ?? null);
+  }
+
+  deleteUser(userId: string): number {
+    return guard(() => this.db.transaction(() => {
+      const id = this.s.userId.get(userId) as number | undefined;
+      if (id === undefined) return 0;
+      const removed = this.s.deleteUserFeedback.run(id).changes;
+      this.s.deleteUser.run(id);
+      return removed;
+    })());
+  }
+
+  usersWithFeedbackAfter(afterId: number): string[] {
+    return guard(() => this.s.usersAfter.all(afterId) as string[]);
+  }
+
+  saveModel(meta: Omit<ModelMeta, 'version'>, bytes: Uint8Array, keep = 3): ModelMeta {
+    if (!Number.isInteger(keep) || keep < 1) {
+      throw new RangeError(`keep must be an integer >= 1 so the model just saved survives pruning (got ${keep})`);
+    }
+    const blob = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return guard(() => this.db.transaction(() => {
+      const { lastInsertRowid } = this.s.insertModel.run(meta.algorithm, JSON.stringify(meta.params), JSON.stringify(meta.metrics),
+        meta.trainedAt, meta.feedbackWatermark, sha256(blob), blob);
+      this.s.pruneModels.run(keep);
+      return { version: Number(lastInsertRowid), ...meta };
+    })());
+  }
+
+  latestModels(): ModelMeta[] {
+    return guard(() => (this.s.latestModels.all() as ModelRow[]).map((r) => ({
+      ...r, params: JSON.parse(r.params), metrics: JSON.parse(r.metrics),
+    })));
+  }
+
+  loadModelBytes(version: number): Uint8Array {
+    const row = guard(() => this.s.modelBytes.get(version) as { sha256: string; bytes: Buffer } | undefined);
+    if (!row) throw new NotFoundError('version', String(version), `model version ${version} does not exist; only the newest few are kept`);
+    if (sha256(row.bytes) !== row.sha256) throw new CorruptModelError(version);
+    // A plain, exactly-sized copy: callers may hand `.buffer` to wasm, and must not see other bytes.
+    return new Uint8Array(row.bytes);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+// Prepared once per connection: compiling SQL would otherwise dominate small per-request writes.
+function prepareStatements(db: Database.Database) {
+  const p = (sql: string) => db.prepare(sql);
+  return {
+    // Flags/NULLs mark omitted fields so an update keeps the stored value; title needs a flag
+    // because null is a legitimate value for it.
+    upsertItem: p(`INSERT INTO items (external_id, title, categories, metadata, available, created_at, updated_at)
+      VALUES (@itemId, @title, coalesce(@categories, '[]'), coalesce(@metadata, '{}'), coalesce(@available, 1), @now, @now)
+      ON CONFLICT (external_id) DO UPDATE SET
+        title = CASE WHEN @setTitle THEN excluded.title ELSE items.title END,
+        categories = coalesce(@categories, items.categories), metadata = coalesce(@metadata, items.metadata),
+        available = coalesce(@available, items.available), updated_at = excluded.updated_at`),
+    getItem: p(`SELECT ${ITEM_COLUMNS} WHERE external_id = ?`),
+    listItems: p(`SELECT ${ITEM_COLUMNS} ORDER BY id`),
+    setAvailable: p('UPDATE items SET available = ?, updated_at = ? WHERE external_id = ?'),
+    itemId: p('SELECT id FROM items WHERE external_id = ?').pluck(),
+    createBareItem: p('INSERT INTO items (external_id, created_at, updated_at) VALUES (?, ?, ?)'),
+    seeUser: p(`INSERT INTO users (external_id, first_seen, last_seen) VALUES (?, ?, ?)
+      ON CONFLICT (external_id) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),
+        last_seen = max(last_seen, excluded.last_seen) RETURNING id`).pluck(),
+    // Not INSERT OR IGNORE: that also silently drops NOT NULL/CHECK violations (e.g. a bad type)
+    // and would count them as duplicates. Naming the dedup index ignores only true duplicates.
+    insertFeedback: p(`INSERT INTO feedback (user_id, item_id, type, value, ts, received_at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (user_id, item_id, type, ts) DO NOTHING`),
+    countInteraction: p('UPDATE users SET interactions = interactions + 1 WHERE id = ?'),
+    userFeedback: p(`SELECT ${FEEDBACK_COLUMNS} WHERE u.external_id = ? ORDER BY f.ts, f.id`),
+    feedbackSince: p(`SELECT ${FEEDBACK_COLUMNS} WHERE f.id > ? ORDER BY f.id LIMIT ?`),
+    allFeedback: p(`SELECT ${FEEDBACK_COLUMNS} ORDER BY f.id`),
+    countFeedback: p('SELECT count(*) FROM feedback').pluck(),
+    maxFeedbackId: p('SELECT coalesce(max(id), 0) FROM feedback').pluck(),
+    getUser: p(`SELECT external_id AS userId, first_seen AS firstSeen, last_seen AS lastSeen, interactions
+      FROM users WHERE external_id = ?`),
+    userId: p('SELECT id FROM users WHERE external_id = ?').pluck(),
+    deleteUserFeedback: p('DELETE FROM feedback WHERE user_id = ?'),
+    deleteUser: p('DELETE FROM users WHERE id = ?'),
+    usersAfter: p(`SELECT DISTINCT u.external_id FROM feedback f JOIN users u ON u.id = f.user_id
+      WHERE f.id > ? ORDER BY u.external_id`).pluck(),
+    insertModel: p(`INSERT INTO models (algorithm, params, metrics, trained_at, feedback_watermark, sha256, bytes)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    pruneModels: p('DELETE FROM models WHERE version NOT IN (SELECT version FROM models ORDER BY version DESC LIMIT ?)'),
+    latestModels: p(`SELECT ${MODEL_COLUMNS} ORDER BY version DESC`),
+    modelBytes: p('SELECT sha256, bytes FROM models WHERE version = ?'),
+  };
+}
+
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw translateSqliteError(err);
+  }
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function toItem(row: ItemRow): ItemRecord {
+  return { ...row, categories: JSON.parse(row.categories), metadata: JSON.parse(row.metadata), available: row.available === 1 };
+}

@@ -1,0 +1,111 @@
+/**
+ * The storage contract. The engine, trainer and HTTP server code against `Store`, never against
+ * SQLite directly, so these names are a shared API: add members, never rename them.
+ * All times are epoch milliseconds.
+ */
+
+export const FEEDBACK_TYPES = ['view', 'click', 'cart', 'purchase', 'like', 'dislike', 'rating'] as const;
+export type FeedbackType = (typeof FEEDBACK_TYPES)[number];
+
+/** Omitted fields keep their stored value on an existing item (and take defaults on a new one). */
+export interface ItemInput {
+  itemId: string;
+  title?: string | null;
+  categories?: string[];
+  metadata?: Record<string, unknown>;
+  available?: boolean;
+}
+
+export interface ItemRecord {
+  itemId: string;
+  title: string | null;
+  categories: string[];
+  metadata: Record<string, unknown>;
+  available: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface FeedbackInput {
+  userId: string;
+  itemId: string;
+  type: FeedbackType;
+  value: number | null;
+  /** Event time as reported by the client. */
+  timestamp: number;
+}
+
+export interface FeedbackRecord extends FeedbackInput {
+  /** Monotonically increasing row id; models record the highest one they saw. */
+  id: number;
+  /** Server time the event was stored. */
+  receivedAt: number;
+}
+
+export interface UserRecord {
+  userId: string;
+  firstSeen: number;
+  lastSeen: number;
+  /** Stored feedback rows; duplicates are not counted. */
+  interactions: number;
+}
+
+export interface ModelMeta {
+  version: number;
+  algorithm: string;
+  params: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  trainedAt: number;
+  /** Highest feedback id the model saw. */
+  feedbackWatermark: number;
+}
+
+export interface AddFeedbackResult {
+  accepted: number;
+  duplicates: number;
+  /** Item ids created on the fly because `createMissingItems` was set, each listed once. */
+  createdItems: string[];
+}
+
+export interface AddFeedbackOptions {
+  createMissingItems: boolean;
+  /** Defaults to the current time. */
+  receivedAt?: number;
+}
+
+export interface Store {
+  /** One transaction; returns the number of inputs written. */
+  upsertItems(items: ItemInput[], now?: number): number;
+  getItem(itemId: string): ItemRecord | null;
+  /** Returns false if the item is unknown. */
+  setItemAvailable(itemId: string, available: boolean, now?: number): boolean;
+  /** All items in insertion order. */
+  listItems(): ItemRecord[];
+  /**
+   * All or nothing. Upserts users (first/last seen by event timestamp). An unknown item is created
+   * bare when `createMissingItems`, otherwise NotFoundError('itemId') is thrown and nothing is stored.
+   * Exact duplicates (same user, item, type, timestamp) are stored once and counted in `duplicates`.
+   */
+  addFeedback(events: FeedbackInput[], options: AddFeedbackOptions): AddFeedbackResult;
+  /** Ordered by timestamp, then id. */
+  userFeedback(userId: string): FeedbackRecord[];
+  /** Rows with id > afterId in id order; no limit when `limit` is omitted. */
+  feedbackSince(afterId: number, limit?: number): FeedbackRecord[];
+  /** Streams all feedback in id order. `fn` may read from the store but must not write to it. */
+  forEachFeedback(fn: (row: FeedbackRecord) => void): void;
+  countFeedback(): number;
+  /** 0 when empty. */
+  maxFeedbackId(): number;
+  getUser(userId: string): UserRecord | null;
+  /** Removes the user's feedback and user row together; returns feedback rows removed. */
+  deleteUser(userId: string): number;
+  /** Distinct user ids with feedback id > afterId. */
+  usersWithFeedbackAfter(afterId: number): string[];
+  /** Assigns version = last + 1, stores bytes with a sha256 checksum, keeps the newest `keep` (default 3). */
+  saveModel(meta: Omit<ModelMeta, 'version'>, bytes: Uint8Array, keep?: number): ModelMeta;
+  /** Newest first. */
+  latestModels(): ModelMeta[];
+  /** Throws CorruptModelError if the bytes no longer match their checksum. */
+  loadModelBytes(version: number): Uint8Array;
+  close(): void;
+}

@@ -1,0 +1,165 @@
+import type {
+  EngineApi,
+  FeedbackResult,
+  Health,
+  ImportResult,
+  ModelInfo,
+  Profile,
+  RecommendRequest,
+  RecommendResult,
+  ScoredItem,
+} from '../../src/engine/types.ts';
+import { NotFoundError } from '../../src/store/errors.ts';
+import type { FeedbackInput, ItemInput, ItemRecord } from '../../src/store/types.ts';
+
+export interface Call {
+  method: keyof EngineApi;
+  args: unknown[];
+}
+
+/** Times the fake stamps on items, so tests can assert exact ISO strings. */
+export const CREATED_AT = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
+export const UPDATED_AT = Date.UTC(2024, 5, 6, 7, 8, 9, 10);
+
+export const MODEL_INFO: ModelInfo = {
+  version: 3,
+  status: 'ready',
+  algorithm: 'als',
+  params: { factors: 32 },
+  trainedAt: '2024-06-01T00:00:00.000Z',
+  metrics: { 'ndcg@10': 0.25 },
+};
+
+/** `n` deterministic recommendations: rec-1 (score n) … rec-n (score 1). */
+export function recs(n: number): ScoredItem[] {
+  return Array.from({ length: n }, (_, i) => ({ itemId: `rec-${i + 1}`, score: n - i }));
+}
+
+/**
+ * A hand-written EngineApi: records every call, answers from the inputs with canned values, and
+ * throws NotFoundError for unknown items/users like the real engine. `failNext` injects errors.
+ */
+export class FakeEngine implements EngineApi {
+  readonly calls: Call[] = [];
+  readonly items = new Map<string, ItemRecord>();
+  readonly users = new Set<string>(['u1']);
+  private failure: Error | undefined;
+
+  /** The next engine call throws `error` (after being recorded). */
+  failNext(error: Error): void {
+    this.failure = error;
+  }
+
+  private record(method: keyof EngineApi, ...args: unknown[]): void {
+    this.calls.push({ method, args });
+    const failure = this.failure;
+    this.failure = undefined;
+    if (failure) throw failure;
+  }
+
+  private knownUser(userId: string): void {
+    if (!this.users.has(userId)) throw new NotFoundError('userId', userId);
+  }
+
+  health(): Health {
+    this.record('health');
+    return { status: 'ok', model: { version: 3, status: 'ready' }, items: this.items.size, feedback: 42 };
+  }
+
+  upsertItems(items: ItemInput[]): number {
+    this.record('upsertItems', items);
+    for (const input of items) {
+      const old = this.items.get(input.itemId);
+      this.items.set(input.itemId, {
+        itemId: input.itemId,
+        title: input.title !== undefined ? input.title : (old?.title ?? null),
+        categories: input.categories ?? old?.categories ?? [],
+        metadata: input.metadata ?? old?.metadata ?? {},
+        available: input.available ?? old?.available ?? true,
+        createdAt: old ? old.createdAt : CREATED_AT,
+        updatedAt: old ? UPDATED_AT : CREATED_AT,
+      });
+    }
+    return items.length;
+  }
+
+  getItem(itemId: string): ItemRecord {
+    this.record('getItem', itemId);
+    const item = this.items.get(itemId);
+    if (!item) throw new NotFoundError('itemId', itemId);
+    return item;
+  }
+
+  deleteItem(itemId: string): void {
+    this.record('deleteItem', itemId);
+    const item = this.items.get(itemId);
+    if (!item) throw new NotFoundError('itemId', itemId);
+    item.available = false;
+  }
+
+  addFeedback(event: FeedbackInput, n: number): FeedbackResult {
+    this.record('addFeedback', event, n);
+    return { accepted: 1, duplicates: 0, userId: event.userId, modelVersion: 3, recommendations: recs(n) };
+  }
+
+  importFeedback(events: FeedbackInput[]): ImportResult {
+    this.record('importFeedback', events);
+    return { accepted: events.length - 1, duplicates: 1 };
+  }
+
+  recommend(userId: string, request: RecommendRequest): RecommendResult {
+    this.record('recommend', userId, request);
+    return { userId, modelVersion: null, recommendations: recs(request.n) };
+  }
+
+  recommendSession(itemIds: string[], request: RecommendRequest) {
+    this.record('recommendSession', itemIds, request);
+    return { modelVersion: 3, recommendations: recs(request.n) };
+  }
+
+  similarItems(itemId: string, n: number): ScoredItem[] {
+    this.record('similarItems', itemId, n);
+    if (!this.items.has(itemId)) throw new NotFoundError('itemId', itemId);
+    return recs(n);
+  }
+
+  similarUsers(userId: string, n: number): Array<{ userId: string; score: number }> {
+    this.record('similarUsers', userId, n);
+    this.knownUser(userId);
+    return Array.from({ length: n }, (_, i) => ({ userId: `sim-${i + 1}`, score: n - i }));
+  }
+
+  popular(request: RecommendRequest): ScoredItem[] {
+    this.record('popular', request);
+    return recs(request.n);
+  }
+
+  profile(userId: string): Profile {
+    this.record('profile', userId);
+    this.knownUser(userId);
+    return {
+      userId,
+      interactions: 12,
+      firstSeen: '2024-01-01T00:00:00.000Z',
+      lastSeen: '2024-02-01T00:00:00.000Z',
+      topCategories: [{ category: 'shoes', weight: 0.75 }],
+    };
+  }
+
+  deleteUser(userId: string): { deleted: number } {
+    this.record('deleteUser', userId);
+    this.knownUser(userId);
+    this.users.delete(userId);
+    return { deleted: 7 };
+  }
+
+  train(): { jobId: string } {
+    this.record('train');
+    return { jobId: 'job-1' };
+  }
+
+  model(): ModelInfo {
+    this.record('model');
+    return MODEL_INFO;
+  }
+}

@@ -1,0 +1,244 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  CorruptModelError, IncompatibleSchemaError, NotFoundError, StoreUnavailableError, translateSqliteError,
+} from '../../src/store/errors.ts';
+import { MIGRATIONS, migrate } from '../../src/store/migrations.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import type { FeedbackInput } from '../../src/store/types.ts';
+
+let dir: string;
+const open: Array<{ close(): void }> = [];
+
+function track<T extends { close(): void }>(handle: T): T {
+  open.push(handle);
+  return handle;
+}
+const memory = () => track(SqliteStore.open(':memory:'));
+const dbPath = () => path.join(dir, 'liverec.db');
+const ev = (userId: string, itemId: string, timestamp: number, type: FeedbackInput['type'] = 'click'): FeedbackInput =>
+  ({ userId, itemId, type, value: null, timestamp });
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'liverec-store-'));
+});
+afterEach(() => {
+  for (const handle of open.splice(0)) handle.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('items', () => {
+  it('round-trips every field, applies partial updates and availability', () => {
+    const store = memory();
+    expect(store.upsertItems([{ itemId: 'a', title: 'Alpha', categories: ['x', 'y'], metadata: { price: 3 }, available: false }], 1000)).toBe(1);
+    expect(store.getItem('a')).toEqual({
+      itemId: 'a', title: 'Alpha', categories: ['x', 'y'], metadata: { price: 3 }, available: false, createdAt: 1000, updatedAt: 1000,
+    });
+
+    store.upsertItems([{ itemId: 'a', title: 'Alpha 2' }], 2000);
+    expect(store.getItem('a')).toEqual({
+      itemId: 'a', title: 'Alpha 2', categories: ['x', 'y'], metadata: { price: 3 }, available: false, createdAt: 1000, updatedAt: 2000,
+    });
+    store.upsertItems([{ itemId: 'a', metadata: { price: 4 } }], 2500);
+    expect(store.getItem('a')).toMatchObject({ title: 'Alpha 2', categories: ['x', 'y'], metadata: { price: 4 }, available: false });
+    store.upsertItems([{ itemId: 'a', title: null, categories: [], available: true }], 3000);
+    const a = store.getItem('a')!;
+    expect([a.title, a.categories, a.metadata, a.available, a.updatedAt]).toEqual([null, [], { price: 4 }, true, 3000]);
+
+    expect(store.setItemAvailable('a', false, 4000)).toBe(true);
+    expect(store.getItem('a')!.available).toBe(false);
+    expect(store.getItem('a')!.updatedAt).toBe(4000);
+    expect(store.setItemAvailable('nope', false)).toBe(false);
+    expect(store.getItem('nope')).toBeNull();
+  });
+
+  it('gives new items defaults and lists them in insertion order', () => {
+    const store = memory();
+    store.upsertItems([{ itemId: 'z' }, { itemId: 'b' }], 5);
+    store.upsertItems([{ itemId: 'a' }, { itemId: 'z', title: 'later' }], 6);
+    expect(store.getItem('b')).toEqual({ itemId: 'b', title: null, categories: [], metadata: {}, available: true, createdAt: 5, updatedAt: 5 });
+    expect(store.listItems().map((i) => i.itemId)).toEqual(['z', 'b', 'a']);
+  });
+});
+
+describe('addFeedback', () => {
+  it('creates users and bare items, and stores every field', () => {
+    const store = memory();
+    store.upsertItems([{ itemId: 'known', title: 'K' }]);
+    const result = store.addFeedback(
+      [{ userId: 'u1', itemId: 'new', type: 'rating', value: 4.5, timestamp: 500 }, ev('u1', 'new', 300), ev('u1', 'known', 400)],
+      { createMissingItems: true, receivedAt: 9000 },
+    );
+    expect(result).toEqual({ accepted: 3, duplicates: 0, createdItems: ['new'] });
+    expect(store.getItem('new')).toEqual({ itemId: 'new', title: null, categories: [], metadata: {}, available: true, createdAt: 9000, updatedAt: 9000 });
+    expect(store.getUser('u1')).toEqual({ userId: 'u1', firstSeen: 300, lastSeen: 500, interactions: 3 });
+    const rows = store.userFeedback('u1');
+    expect(rows.map((r) => r.timestamp)).toEqual([300, 400, 500]);
+    expect(rows[2]).toEqual({ id: 1, userId: 'u1', itemId: 'new', type: 'rating', value: 4.5, timestamp: 500, receivedAt: 9000 });
+  });
+
+  it('stores an exact duplicate once and counts it', () => {
+    const store = memory();
+    const opts = { createMissingItems: true };
+    expect(store.addFeedback([ev('u', 'i', 1)], opts)).toEqual({ accepted: 1, duplicates: 0, createdItems: ['i'] });
+    expect(store.addFeedback([ev('u', 'i', 1)], opts)).toEqual({ accepted: 0, duplicates: 1, createdItems: [] });
+    expect(store.addFeedback([ev('u', 'i', 2), ev('u', 'i', 2), ev('u', 'i', 2, 'like')], opts))
+      .toEqual({ accepted: 2, duplicates: 1, createdItems: [] });
+    expect(store.countFeedback()).toBe(3);
+    expect(store.getUser('u')!.interactions).toBe(3);
+  });
+
+  it('rejects an unknown item without createMissingItems and stores nothing', () => {
+    const store = memory();
+    store.upsertItems([{ itemId: 'known' }]);
+    store.addFeedback([ev('u0', 'known', 1)], { createMissingItems: false });
+    const batch = [ev('u1', 'known', 2), ev('u1', 'ghost', 3)];
+    const err = (() => { try { store.addFeedback(batch, { createMissingItems: false }); } catch (e) { return e; } })();
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect((err as NotFoundError).field).toBe('itemId');
+    expect((err as NotFoundError).id).toBe('ghost');
+    expect(store.countFeedback()).toBe(1);
+    expect(store.getUser('u1')).toBeNull();
+    expect(store.getItem('ghost')).toBeNull();
+  });
+
+  it('rolls back the whole batch when one row violates the schema', () => {
+    const store = memory();
+    const bad = { ...ev('u1', 'made-here', 2), type: 'shrug' as FeedbackInput['type'] };
+    expect(() => store.addFeedback([ev('u1', 'made-here', 1), bad], { createMissingItems: true })).toThrow(/CHECK/);
+    expect(store.countFeedback()).toBe(0);
+    expect(store.getUser('u1')).toBeNull();
+    expect(store.getItem('made-here')).toBeNull();
+  });
+});
+
+describe('feedback queries', () => {
+  it('pages by id, lists changed users and reports the max id', () => {
+    const store = memory();
+    expect(store.maxFeedbackId()).toBe(0);
+    expect(store.feedbackSince(0)).toEqual([]);
+    store.addFeedback([ev('a', 'i', 1), ev('b', 'i', 1), ev('b', 'j', 1), ev('c', 'j', 1)], { createMissingItems: true });
+    expect(store.maxFeedbackId()).toBe(4);
+    expect(store.feedbackSince(1).map((r) => [r.id, r.userId, r.itemId])).toEqual([[2, 'b', 'i'], [3, 'b', 'j'], [4, 'c', 'j']]);
+    expect(store.feedbackSince(1, 2).map((r) => r.id)).toEqual([2, 3]);
+    expect(store.usersWithFeedbackAfter(1)).toEqual(['b', 'c']);
+    expect(store.usersWithFeedbackAfter(4)).toEqual([]);
+    const streamed: number[] = [];
+    store.forEachFeedback((row) => streamed.push(row.id));
+    expect(streamed).toEqual([1, 2, 3, 4]);
+  });
+
+  it('deleteUser removes only that user', () => {
+    const store = memory();
+    store.addFeedback([ev('gone', 'i', 1), ev('gone', 'j', 2), ev('stays', 'i', 3)], { createMissingItems: true });
+    expect(store.deleteUser('gone')).toBe(2);
+    expect(store.getUser('gone')).toBeNull();
+    expect(store.userFeedback('gone')).toEqual([]);
+    expect(store.countFeedback()).toBe(1);
+    expect(store.getUser('stays')!.interactions).toBe(1);
+    expect(store.deleteUser('never-existed')).toBe(0);
+  });
+});
+
+describe('models', () => {
+  const meta = (trainedAt: number) => ({ algorithm: 'als', params: { k: 8 }, metrics: { ndcg: 0.25 }, trainedAt, feedbackWatermark: 42 });
+
+  it('round-trips bytes exactly and lists metadata newest first', () => {
+    const store = memory();
+    const backing = new Uint8Array(256).map((_, i) => i);
+    const bytes = backing.subarray(3, 200); // a view with an offset, as typed-array slices often are
+    expect(store.saveModel(meta(1), bytes)).toEqual({ version: 1, ...meta(1) });
+    store.saveModel(meta(2), new Uint8Array([9]));
+    const loaded = store.loadModelBytes(1);
+    expect(loaded).toBeInstanceOf(Uint8Array);
+    expect(loaded.byteLength).toBe(197);
+    expect(Array.from(loaded)).toEqual(Array.from(bytes));
+    expect(store.latestModels()).toEqual([{ version: 2, ...meta(2) }, { version: 1, ...meta(1) }]);
+  });
+
+  it('prunes to keep without reusing versions', () => {
+    const store = memory();
+    for (let t = 1; t <= 4; t++) store.saveModel(meta(t), new Uint8Array([t]), 2);
+    expect(store.latestModels().map((m) => m.version)).toEqual([4, 3]);
+    expect(() => store.loadModelBytes(1)).toThrow(NotFoundError);
+    store.saveModel(meta(5), new Uint8Array([5]), 1);
+    expect(store.latestModels().map((m) => m.version)).toEqual([5]);
+    expect(() => store.saveModel(meta(6), new Uint8Array([6]), 0)).toThrow(RangeError);
+    expect(store.latestModels().map((m) => m.version)).toEqual([5]);
+  });
+
+  it('detects a corrupted blob', () => {
+    const store = track(SqliteStore.open(dbPath()));
+    store.saveModel(meta(1), new Uint8Array([1, 2, 3]));
+    const raw = track(new Database(dbPath()));
+    raw.prepare('UPDATE models SET bytes = ? WHERE version = 1').run(Buffer.from([1, 2, 4]));
+    expect(() => store.loadModelBytes(1)).toThrow(CorruptModelError);
+    expect(() => store.loadModelBytes(1)).toThrow(/checksum/);
+  });
+});
+
+describe('durability and schema', () => {
+  it('keeps data across close and reopen of a file database in WAL mode', () => {
+    const first = SqliteStore.open(dbPath());
+    first.upsertItems([{ itemId: 'i', title: 'T', categories: ['c'] }], 10);
+    first.addFeedback([ev('u', 'i', 20)], { createMissingItems: false, receivedAt: 30 });
+    first.saveModel({ algorithm: 'pop', params: {}, metrics: {}, trainedAt: 40, feedbackWatermark: 1 }, new Uint8Array([7, 7]));
+    first.close();
+
+    const again = track(SqliteStore.open(dbPath()));
+    expect(again.getItem('i')).toMatchObject({ title: 'T', categories: ['c'], createdAt: 10 });
+    expect(again.userFeedback('u')).toEqual([{ id: 1, userId: 'u', itemId: 'i', type: 'click', value: null, timestamp: 20, receivedAt: 30 }]);
+    expect(Array.from(again.loadModelBytes(1))).toEqual([7, 7]);
+    expect(track(new Database(dbPath())).pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  it('migrates once: sets user_version and reopening does not re-run migrations', () => {
+    SqliteStore.open(dbPath()).close();
+    const raw = new Database(dbPath());
+    expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    raw.close();
+    // Re-running migration 0 would fail with "table items already exists".
+    const again = track(SqliteStore.open(dbPath()));
+    expect(again.countFeedback()).toBe(0);
+    const reader = track(SqliteStore.open(dbPath(), { readonly: true }));
+    expect(reader.listItems()).toEqual([]);
+  });
+
+  it('applies pending migrations all or nothing and refuses a newer schema', () => {
+    const raw = track(new Database(':memory:'));
+    expect(() => migrate(raw, ['CREATE TABLE one (x)', 'CREATE TABLE broken ('])).toThrow();
+    expect(raw.pragma('user_version', { simple: true })).toBe(0);
+    expect(raw.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'one'").pluck().get()).toBe(0);
+
+    const future = new Database(dbPath());
+    future.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    future.close();
+    expect(() => SqliteStore.open(dbPath())).toThrow(IncompatibleSchemaError);
+  });
+});
+
+describe('unavailability', () => {
+  it('reports a held lock as StoreUnavailableError without SQL text, and stores nothing', () => {
+    const store = track(SqliteStore.open(dbPath(), { busyTimeoutMs: 50 }));
+    const other = track(new Database(dbPath()));
+    other.exec('BEGIN IMMEDIATE');
+    const err = (() => { try { store.addFeedback([ev('u', 'i', 1)], { createMissingItems: true }); } catch (e) { return e; } })();
+    other.exec('ROLLBACK');
+    expect(err).toBeInstanceOf(StoreUnavailableError);
+    expect((err as StoreUnavailableError).reason).toBe('busy');
+    expect((err as Error).message).not.toMatch(/INSERT|SELECT|feedback/i);
+    expect(store.countFeedback()).toBe(0);
+  });
+
+  it('maps disk-full and I/O codes, and leaves other errors alone', () => {
+    const full = translateSqliteError(new Database.SqliteError('database or disk is full', 'SQLITE_FULL'));
+    expect(full).toBeInstanceOf(StoreUnavailableError);
+    expect((full as StoreUnavailableError).reason).toBe('full');
+    expect((translateSqliteError(new Database.SqliteError('disk I/O error', 'SQLITE_IOERR_WRITE')) as StoreUnavailableError).reason).toBe('io');
+    const constraint = new Database.SqliteError('UNIQUE constraint failed', 'SQLITE_CONSTRAINT_UNIQUE');
+    expect(translateSqliteError(constraint)).toBe(constraint);
+  });
+});
