@@ -56,6 +56,21 @@ export class Interactions {
     return new Interactions(users, items, Int32Array.from(us), Int32Array.from(is), Float32Array.from(vs));
   }
 
+  /**
+   * From already de-duplicated coordinate arrays (e.g. built by a storage scan or sent to a
+   * training thread): no per-row objects, so tens of millions of rows stay cheap.
+   */
+  static fromArrays(users: string[], items: string[], userIdx: Int32Array, itemIdx: Int32Array, values: Float32Array): Interactions {
+    if (values.length === 0) throw new InvalidInputError('no interactions: fitting needs at least one (user, item, value) row', 'interactions');
+    if (userIdx.length !== values.length || itemIdx.length !== values.length) {
+      throw new InvalidInputError('userIdx, itemIdx and values must have the same length', 'interactions');
+    }
+    for (let t = 0; t < values.length; t++) {
+      if (!Number.isFinite(values[t])) throw new InvalidInputError(`interaction ${t}: value must be a finite number, got ${values[t]}`, 'value');
+    }
+    return new Interactions(IdMap.from(users), IdMap.from(items), userIdx, itemIdx, values);
+  }
+
   /** Rows are users, columns items. */
   byUser(): Csr {
     return buildCsr(this.users.size, this.userIdx, this.itemIdx, this.values);

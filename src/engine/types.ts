@@ -61,6 +61,8 @@ export interface Health {
   model: { version: number | null; status: ModelInfo['status'] };
   items: number;
   feedback: number;
+  /** Problems the engine recovered from (e.g. a corrupt model file skipped at load). */
+  warnings: string[];
 }
 
 export interface EngineApi {

@@ -63,7 +63,7 @@ export class FakeEngine implements EngineApi {
 
   health(): Health {
     this.record('health');
-    return { status: 'ok', model: { version: 3, status: 'ready' }, items: this.items.size, feedback: 42 };
+    return { status: 'ok', model: { version: 3, status: 'ready' }, items: this.items.size, feedback: 42, warnings: [] };
   }
 
   upsertItems(items: ItemInput[]): number {

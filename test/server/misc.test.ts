@@ -8,7 +8,7 @@ describe('GET /health', () => {
     const res = await call('GET', '/health');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(res.body).toStrictEqual({ status: 'ok', model: { version: 3, status: 'ready' }, items: 0, feedback: 42 });
+    expect(res.body).toStrictEqual({ status: 'ok', model: { version: 3, status: 'ready' }, items: 0, feedback: 42, warnings: [] });
     expect(engine.calls).toStrictEqual([{ method: 'health', args: [] }]);
   });
 });

@@ -1,0 +1,53 @@
+import type { ItemRecord } from '../store/types.ts';
+
+interface Entry {
+  categories: string[];
+  available: boolean;
+}
+
+/**
+ * The engine's in-memory view of the item catalog: what a candidate filter needs (category,
+ * availability) without a database query per scored item.
+ */
+export class Catalog {
+  private readonly items = new Map<string, Entry>();
+  private unavailable = 0;
+
+  constructor(records: Iterable<ItemRecord> = []) {
+    for (const r of records) this.set(r.itemId, r.categories, r.available);
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  has(itemId: string): boolean {
+    return this.items.has(itemId);
+  }
+
+  set(itemId: string, categories: string[], available: boolean): void {
+    const prev = this.items.get(itemId);
+    if (prev && !prev.available) this.unavailable--;
+    if (!available) this.unavailable++;
+    this.items.set(itemId, { categories, available });
+  }
+
+  categories(itemId: string): string[] {
+    return this.items.get(itemId)?.categories ?? [];
+  }
+
+  /**
+   * A predicate for the candidates a request allows, or undefined when every item is allowed
+   * (the common case, which lets the model skip per-item checks).
+   */
+  filter(categories?: string[]): ((itemId: string) => boolean) | undefined {
+    const wanted = categories && categories.length > 0 ? new Set(categories) : null;
+    if (!wanted && this.unavailable === 0) return undefined;
+    return (itemId) => {
+      const entry = this.items.get(itemId);
+      if (!entry) return !wanted; // items only the model knows: allowed unless filtering by category
+      if (!entry.available) return false;
+      return !wanted || entry.categories.some((c) => wanted.has(c));
+    };
+  }
+}

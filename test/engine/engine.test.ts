@@ -1,0 +1,168 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import { NotFoundError } from '../../src/store/errors.ts';
+import { SHOP_ITEMS, SHOP_PARAMS, T0, shopFeedback } from '../fixtures/shop.ts';
+
+const open: Array<{ engine: Engine; store: SqliteStore }> = [];
+
+async function shop(path = ':memory:', config = {}) {
+  const store = SqliteStore.open(path);
+  const engine = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0, ...config });
+  open.push({ engine, store });
+  return { engine, store };
+}
+
+async function trainedShop(path = ':memory:', config = {}) {
+  const { engine, store } = await shop(path, config);
+  engine.upsertItems(SHOP_ITEMS);
+  engine.importFeedback(shopFeedback());
+  await engine.trainNow();
+  return { engine, store };
+}
+
+afterEach(async () => {
+  for (const { engine, store } of open.splice(0)) {
+    await engine.close();
+    store.close();
+  }
+});
+
+const ids = (recs: Array<{ itemId: string }>) => recs.map((r) => r.itemId);
+
+describe('Engine', () => {
+  it('serves popularity before any model, then the trained model', async () => {
+    const { engine } = await shop();
+    engine.upsertItems(SHOP_ITEMS);
+    engine.importFeedback(shopFeedback());
+    const cold = engine.recommend('hu0', { n: 3 });
+    expect(cold.modelVersion).toBeNull();
+    expect(engine.model().status).toBe('empty');
+    // hu0 bought h1..h9: cold start must not repeat them.
+    for (const id of ids(cold.recommendations)) expect(id.startsWith('h') && id !== 'h0').toBe(false);
+    const info = await engine.trainNow();
+    expect(info).toMatchObject({ version: 1, status: 'ready', algorithm: 'implicit-als', metrics: { users: 24, items: 20, interactions: 216 } });
+    const warm = engine.recommend('hu0', { n: 1 });
+    expect(warm).toEqual({ userId: 'hu0', modelVersion: 1, recommendations: [{ itemId: 'h0', score: expect.any(Number) }] });
+  });
+
+  it('answers a feedback with recommendations that already reflect it', async () => {
+    const { engine, store } = await trainedShop();
+    const before = engine.recommend('hu3', { n: 5 });
+    expect(ids(before.recommendations)[0]).toBe('h3');
+    const result = engine.addFeedback({ userId: 'hu3', itemId: 'h3', type: 'purchase', value: null, timestamp: T0 + 1e6 }, 5);
+    expect(result.accepted).toBe(1);
+    expect(result.duplicates).toBe(0);
+    expect(result.modelVersion).toBe(1);
+    expect(ids(result.recommendations)).not.toContain('h3');
+    expect(result.recommendations).toHaveLength(5);
+    expect(store.userFeedback('hu3').some((e) => e.itemId === 'h3')).toBe(true);
+    // The exact same event again is a duplicate: stored once.
+    const again = engine.addFeedback({ userId: 'hu3', itemId: 'h3', type: 'purchase', value: null, timestamp: T0 + 1e6 }, 5);
+    expect([again.accepted, again.duplicates]).toEqual([0, 1]);
+  });
+
+  it('personalises a brand-new user from their first feedback', async () => {
+    const { engine } = await trainedShop();
+    const result = engine.addFeedback({ userId: 'newbie', itemId: 'a2', type: 'purchase', value: null, timestamp: T0 + 5e6 }, 5);
+    // One animation purchase: the rest of the list is animation.
+    for (const id of ids(result.recommendations)) expect(id.startsWith('a')).toBe(true);
+  });
+
+  it('moves a user toward a new taste as feedback arrives', async () => {
+    const { engine } = await trainedShop();
+    for (let i = 0; i < 6; i++) engine.addFeedback({ userId: 'hu1', itemId: `a${i}`, type: 'purchase', value: null, timestamp: T0 + 2e6 + i }, 5);
+    const recs = ids(engine.recommend('hu1', { n: 4 }).recommendations);
+    expect(recs.filter((id) => id.startsWith('a')).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('keeps profiles and recommendations across a restart', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'liverec-')), 'shop.db');
+    const first = await trainedShop(path);
+    first.engine.addFeedback({ userId: 'au5', itemId: 'h1', type: 'purchase', value: null, timestamp: T0 + 9e6 }, 5);
+    first.engine.addFeedback({ userId: 'au5', itemId: 'h2', type: 'purchase', value: null, timestamp: T0 + 9e6 + 1 }, 5);
+    const before = first.engine.recommend('au5', { n: 6 });
+    await first.engine.close();
+    first.store.close();
+    open.length = 0;
+    const second = await shop(path);
+    const after = second.engine.recommend('au5', { n: 6 });
+    expect(after).toEqual(before);
+    expect(second.engine.model().version).toBe(1);
+    expect(second.store.countFeedback()).toBe(216 + 2);
+  });
+
+  it('loses no feedback posted while a retrain runs', async () => {
+    const { engine, store } = await trainedShop();
+    const job = engine.train();
+    expect(engine.model()).toMatchObject({ status: 'training', training: { jobId: job.jobId } });
+    engine.addFeedback({ userId: 'hu2', itemId: 'a7', type: 'purchase', value: null, timestamp: T0 + 7e6 }, 5);
+    engine.addFeedback({ userId: 'late', itemId: 'a1', type: 'purchase', value: null, timestamp: T0 + 7e6 }, 5);
+    await engine.trainNow();
+    expect(engine.model()).toMatchObject({ version: 2, status: 'ready' });
+    expect(store.countFeedback()).toBe(218);
+    // Events after the training snapshot are folded in after the swap.
+    expect(ids(engine.recommend('hu2', { n: 20 }).recommendations)).not.toContain('a7');
+    expect(ids(engine.recommend('late', { n: 20 }).recommendations)).not.toContain('a1');
+  });
+
+  it('never recommends unavailable items and filters by category', async () => {
+    const { engine } = await trainedShop();
+    engine.deleteItem('h5');
+    expect(engine.getItem('h5').available).toBe(false);
+    expect(ids(engine.recommend('hu5', { n: 20 }).recommendations)).not.toContain('h5');
+    expect(ids(engine.popular({ n: 20 }))).not.toContain('h5');
+    const animated = engine.recommend('hu0', { n: 5, categories: ['animation'] });
+    for (const id of ids(animated.recommendations)) expect(id.startsWith('a')).toBe(true);
+    expect(() => engine.deleteItem('nope')).toThrow(NotFoundError);
+  });
+
+  it('gives unknown users cold-start items and anonymous sessions a transient fold-in', async () => {
+    const { engine } = await trainedShop();
+    const stranger = engine.recommend('stranger', { n: 3 });
+    expect(stranger.recommendations).toHaveLength(3);
+    const session = engine.recommendSession(['a0', 'a1'], { n: 4 });
+    expect(ids(session.recommendations)).not.toContain('a0');
+    for (const id of ids(session.recommendations)) expect(id.startsWith('a')).toBe(true);
+    expect(() => engine.profile('stranger')).toThrow(NotFoundError);
+  });
+
+  it('profiles a user by category and erases them on request', async () => {
+    const { engine, store } = await trainedShop();
+    const profile = engine.profile('au1');
+    expect(profile).toMatchObject({ userId: 'au1', interactions: 9, topCategories: [{ category: 'animation', weight: 1 }] });
+    // au1's first event is item a0 at T0 + (1·10 + 0) s.
+    expect(profile.firstSeen).toBe(new Date(T0 + 10_000).toISOString());
+    expect(engine.deleteUser('au1')).toEqual({ deleted: 9 });
+    expect(() => engine.profile('au1')).toThrow(NotFoundError);
+    expect(store.userFeedback('au1')).toEqual([]);
+    expect(engine.recommend('au1', { n: 3 }).recommendations).toHaveLength(3);
+  });
+
+  it('refuses feedback for unknown items when auto-creation is off, storing nothing', async () => {
+    const { engine, store } = await shop(':memory:', { createMissingItems: false });
+    engine.upsertItems(SHOP_ITEMS);
+    expect(() => engine.addFeedback({ userId: 'x', itemId: 'ghost', type: 'click', value: null, timestamp: T0 }, 5)).toThrow(NotFoundError);
+    expect(store.countFeedback()).toBe(0);
+  });
+
+  it('falls back to the previous model when the newest is corrupt, and says so', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'liverec-')), 'shop.db');
+    const first = await trainedShop(path);
+    await first.engine.trainNow();
+    await first.engine.close();
+    first.store.close();
+    open.length = 0;
+    const raw = new Database(path);
+    raw.prepare("UPDATE models SET bytes = zeroblob(16) WHERE version = 2").run();
+    raw.close();
+    const { engine } = await shop(path);
+    expect(engine.model().version).toBe(1);
+    expect(engine.health().warnings[0]).toMatch(/model version 2 could not be loaded.*checksum/);
+    expect(engine.recommend('hu0', { n: 1 }).recommendations[0].itemId).toBe('h0');
+  });
+});
