@@ -8,6 +8,7 @@ import { Catalog } from './catalog.ts';
 import { resolveConfig, type EngineConfig } from './config.ts';
 import { Popularity } from './popularity.ts';
 import { profileOf } from './profile.ts';
+import { HistoryCache } from './history-cache.ts';
 import { eventWeight, userSignals } from './signals.ts';
 import { Trainer } from './trainer.ts';
 import { buildTrainingSet } from './training-set.ts';
@@ -31,6 +32,7 @@ export class Engine implements EngineApi {
   private readonly catalog: Catalog;
   private readonly popularity: Popularity;
   private readonly trainer = new Trainer();
+  private readonly histories: HistoryCache;
   private training: { jobId: string; startedAt: number; done: Promise<void> } | null = null;
   private eventsSinceTrain = 0;
   private readonly warnings: string[] = [];
@@ -41,6 +43,7 @@ export class Engine implements EngineApi {
     config: Partial<EngineConfig>,
   ) {
     this.config = resolveConfig(config);
+    this.histories = new HistoryCache(store);
     this.catalog = new Catalog(store.listItems());
     this.popularity = new Popularity(this.config.popularityHalfLifeDays * DAY_MS);
     store.forEachFeedback((row) => this.countPopularity(row));
@@ -87,14 +90,20 @@ export class Engine implements EngineApi {
 
   addFeedback(event: FeedbackInput, n: number): FeedbackResult {
     const result = this.ingest([event]);
-    if (result.accepted > 0) this.refresh(event.userId, true);
+    if (result.accepted > 0) {
+      this.histories.append(event.userId, event);
+      this.refresh(event.userId, true);
+    }
     return { accepted: result.accepted, duplicates: result.duplicates, ...this.recommend(event.userId, { n }) };
   }
 
   importFeedback(events: FeedbackInput[]): ImportResult {
     const result = this.ingest(events);
     // Batches are imports: profiles are folded in lazily, on each user's next request.
-    if (this.serving) for (const e of events) this.stale.add(e.userId);
+    for (const e of events) {
+      this.histories.evict(e.userId);
+      if (this.serving) this.stale.add(e.userId);
+    }
     return result;
   }
 
@@ -102,7 +111,7 @@ export class Engine implements EngineApi {
     this.refresh(userId, false);
     const model = this.serving;
     const recommendations =
-      model && model.hasUser(userId) && model.userHistory(userId).length > 0
+      model?.hasProfile(userId)
         ? model.recommend(userId, { n: request.n, exclude: request.exclude, filter: this.catalog.filter(request.categories) })
         : this.coldStart(this.seenBy(userId, request.exclude), request);
     return { userId, modelVersion: this.meta?.version ?? null, recommendations };
@@ -150,6 +159,7 @@ export class Engine implements EngineApi {
   deleteUser(userId: string): { deleted: number } {
     if (!this.store.getUser(userId)) throw new NotFoundError('userId', userId);
     const deleted = this.store.deleteUser(userId);
+    this.histories.evict(userId);
     // An empty history zeroes the vector and forgets the user's items in the model.
     if (this.serving?.hasUser(userId)) this.serving.foldInUser(userId, []);
     this.stale.delete(userId);
@@ -203,7 +213,7 @@ export class Engine implements EngineApi {
     const model = this.serving;
     if (!model || (!force && !this.stale.has(userId))) return;
     this.stale.delete(userId);
-    const history = userSignals(this.store.userFeedback(userId), this.config, isExplicit(model.algorithm));
+    const history = userSignals(this.histories.get(userId), this.config, isExplicit(model.algorithm));
     if (history.length > 0 || model.hasUser(userId)) model.foldInUser(userId, history);
   }
 
@@ -214,7 +224,7 @@ export class Engine implements EngineApi {
 
   private seenBy(userId: string, exclude: string[] = []): Set<string> {
     const seen = new Set(exclude);
-    for (const e of this.store.userFeedback(userId)) seen.add(e.itemId);
+    if (this.store.getUser(userId)) for (const e of this.histories.get(userId)) seen.add(e.itemId);
     return seen;
   }
 

@@ -101,11 +101,10 @@ export function rankingMetrics(
     precision += hits / k;
     recall += hits / rel.size;
     ndcg += dcg / idealDcg[Math.min(rel.size, k)];
-    // Divided by |rel|, not min(|rel|, k), to match the Microsoft Recommenders numbers the
-    // README compares against: its `map`, and its map_at_k before the change discussed in
-    // recommenders issue #1702. Today's MS map_at_k divides by min(|rel|, k), which is
-    // higher whenever |rel| > k.
-    map += precisionSum / rel.size;
+    // Divided by min(|rel|, k), the convention of implicit's ranking_metrics_at_k and of
+    // today's Microsoft Recommenders map_at_k: a perfect list of k scores 1 even when the user
+    // has more than k relevant items. (Dividing by |rel| gives lower numbers when |rel| > k.)
+    map += precisionSum / Math.min(rel.size, k);
     if (hits > 0) hitUsers++;
   }
 

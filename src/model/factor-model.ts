@@ -87,6 +87,11 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     return this.fitted && this.users.ids.has(userId);
   }
 
+  hasProfile(userId: string): boolean {
+    const u = this.hasUser(userId) ? this.users.ids.get(userId) : -1;
+    return u >= 0 && this.history.row(u).indices.length > 0;
+  }
+
   hasItem(itemId: string): boolean {
     return this.fitted && this.items.ids.has(itemId);
   }

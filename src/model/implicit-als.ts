@@ -12,9 +12,9 @@ const schema = z
   .object({
     factors: factors(64),
     iterations: iterations(15),
-    reg: nonNegative(5),
+    reg: nonNegative(50),
     /** Confidence is 1 + alpha·|weight|; negative weights mean "not this". */
-    alpha: nonNegative(2),
+    alpha: nonNegative(5),
     /** Conjugate-gradient steps per row and sweep; 0 selects the exact Cholesky solve. */
     cgSteps: z.number().int().min(0).max(64).default(3),
     initStd: nonNegative(0.01),

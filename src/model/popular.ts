@@ -91,6 +91,11 @@ export class Popular implements Recommender {
     return this.users.has(userId);
   }
 
+  hasProfile(userId: string): boolean {
+    const u = this.hasUser(userId) ? this.users.get(userId) : -1;
+    return u >= 0 && this.history.row(u).indices.length > 0;
+  }
+
   hasItem(itemId: string): boolean {
     return this.items.has(itemId);
   }

@@ -10,12 +10,12 @@ import type { Side } from './side.ts';
 
 const schema = z
   .object({
-    factors: factors(128),
+    factors: factors(150),
     iterations: iterations(40),
     learningRate: positive(0.01),
     /** Multiplies the learning rate after every epoch. */
-    lrDecay: positive(0.96).refine((v) => v <= 1, 'lrDecay must be at most 1'),
-    reg: nonNegative(0.08),
+    lrDecay: positive(1).refine((v) => v <= 1, 'lrDecay must be at most 1'),
+    reg: nonNegative(0.1),
     regBias: nonNegative(0.02),
     initStd: nonNegative(0.1),
     seed: seed(),

@@ -70,6 +70,8 @@ export interface Recommender {
   explain(userId: string, itemId: string, n?: number): Explanation;
   /** Whether the user/item is known. */
   hasUser(userId: string): boolean;
+  /** Whether the user is known and has at least one interaction to recommend from. */
+  hasProfile(userId: string): boolean;
   hasItem(itemId: string): boolean;
   /** The user's items as the model knows them (training data or the last fold-in). */
   userHistory(userId: string): UserInteraction[];

@@ -49,10 +49,10 @@ describe('rankingMetrics', () => {
     expect(m.ndcg).toBeCloseTo((ndcgA + ndcgB + 0) / 3, 12);
   });
 
-  it('computes MAP as Σ precision@i·rel_i / |rel| (Microsoft Recommenders `map`)', () => {
-    // A: (P@1 + P@3)/|rel| = (1 + 2/3)/2 = 5/6
-    // B: P@3/|rel| = (1/3)/4 = 1/12 (dividing by min(|rel|, k) = 3 would give 1/9)
-    expect(m.map).toBeCloseTo((5 / 6 + 1 / 12 + 0) / 3, 12); // = 11/36
+  it('computes MAP as Σ precision@i·rel_i / min(|rel|, k) (implicit, MS Recommenders map_at_k)', () => {
+    // A: (P@1 + P@3)/min(2, 3) = (1 + 2/3)/2 = 5/6
+    // B: P@3/min(4, 3) = (1/3)/3 = 1/9 (dividing by |rel| = 4 would give 1/12)
+    expect(m.map).toBeCloseTo((5 / 6 + 1 / 9 + 0) / 3, 12); // = 17/54
   });
 
   it('measures coverage and novelty over the top k of every recommendation list', () => {
