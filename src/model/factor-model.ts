@@ -26,6 +26,8 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
   protected history = new History(null);
   /** Global mean rating (explicit models); 0 for implicit ones. */
   protected mean = 0;
+  /** The rating scale seen in training: rating predictions are clipped to it, like Surprise does. */
+  private scale: [number, number] = [-Infinity, Infinity];
   private fitted = false;
   private itemNorms: Float32Array | null = null;
 
@@ -64,6 +66,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     this.items.reserve(data.items.size);
     this.history = new History(data.byUser());
     this.mean = this.withBias ? data.mean() : 0;
+    this.scale = this.withBias ? range(data.values) : [-Infinity, Infinity];
     this.train(data);
     this.markFitted();
     return this;
@@ -126,7 +129,11 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     const q = this.core.f32(this.items.row(i), k);
     let s = this.withBias ? this.mean + this.users.biasAt(u) + this.items.biasAt(i) : 0;
     for (let f = 0; f < k; f++) s += p[f] * q[f];
-    return s;
+    return this.clip(s);
+  }
+
+  private clip(rating: number): number {
+    return Math.min(Math.max(rating, this.scale[0]), this.scale[1]);
   }
 
   /** The prediction when both ids are known, else the global mean plus whichever biases are known. */
@@ -135,7 +142,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     const u = this.users.ids.get(userId);
     const i = this.items.ids.get(itemId);
     if (u >= 0 && i >= 0) return this.predict(userId, itemId);
-    return this.mean + (u >= 0 ? this.users.biasAt(u) : 0) + (i >= 0 ? this.items.biasAt(i) : 0);
+    return this.clip(this.mean + (u >= 0 ? this.users.biasAt(u) : 0) + (i >= 0 ? this.items.biasAt(i) : 0));
   }
 
   similarItems(itemId: string, n = DEFAULT_N): Scored[] {
@@ -225,7 +232,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
       params: { ...this.params },
       users: this.users.ids.toArray(),
       items: this.items.ids.toArray(),
-      scalars: { mean: this.mean },
+      scalars: { mean: this.mean, minRating: this.scale[0], maxRating: this.scale[1] },
       arrays,
     });
   }
@@ -248,6 +255,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
       values: arrays.seenValues as Float32Array,
     });
     this.mean = state.scalars.mean ?? 0;
+    this.scale = [state.scalars.minRating ?? -Infinity, state.scalars.maxRating ?? Infinity];
     this.markFitted();
     return this;
   }
@@ -353,6 +361,16 @@ export function selectRanked(
   const idx = core.i32(outIdx, count);
   const sc = core.f32(outScores, count);
   return Array.from(idx, (i, t) => ({ itemId: items.id(i), score: sc[t] + constant }));
+}
+
+function range(values: Float32Array): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let t = 0; t < values.length; t++) {
+    if (values[t] < lo) lo = values[t];
+    if (values[t] > hi) hi = values[t];
+  }
+  return [lo, hi];
 }
 
 export function checkN(n: number): void {
