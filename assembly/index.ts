@@ -7,6 +7,8 @@ export { choleskySolve } from './linalg';
 export { rngSeed } from './rng';
 export { shuffle, sgdEpoch } from './sgd';
 export { itemNorms, cosineNeighbors, knnScores } from './knn';
+export { kmeansAssign, kmeansUpdate } from './kmeans';
+export { covariance, project } from './pca';
 
 /** First byte the host may use: everything below holds this module's static data. */
 export function heapBase(): usize {

@@ -40,14 +40,31 @@ export class Catalog {
    * A predicate for the candidates a request allows, or undefined when every item is allowed
    * (the common case, which lets the model skip per-item checks).
    */
-  filter(categories?: string[]): ((itemId: string) => boolean) | undefined {
+  filter(categories?: string[], excludeCategories?: string[]): ((itemId: string) => boolean) | undefined {
     const wanted = categories && categories.length > 0 ? new Set(categories) : null;
-    if (!wanted && this.unavailable === 0) return undefined;
+    const unwanted = excludeCategories && excludeCategories.length > 0 ? new Set(excludeCategories) : null;
+    if (!wanted && !unwanted && this.unavailable === 0) return undefined;
     return (itemId) => {
       const entry = this.items.get(itemId);
       if (!entry) return !wanted; // items only the model knows: allowed unless filtering by category
       if (!entry.available) return false;
+      if (unwanted && entry.categories.some((c) => unwanted.has(c))) return false;
       return !wanted || entry.categories.some((c) => wanted.has(c));
     };
+  }
+
+  /** Available items with categories that `model` has no vector for (cold items). */
+  unknownTo(model: { hasItem(itemId: string): boolean }): string[] {
+    const out: string[] = [];
+    for (const [itemId, entry] of this.items) if (entry.available && entry.categories.length > 0 && !model.hasItem(itemId)) out.push(itemId);
+    return out;
+  }
+
+  /** Available items in any of `categories`. */
+  inCategories(categories: string[]): string[] {
+    const wanted = new Set(categories);
+    const out: string[] = [];
+    for (const [itemId, entry] of this.items) if (entry.available && entry.categories.some((c) => wanted.has(c))) out.push(itemId);
+    return out;
   }
 }

@@ -1,18 +1,22 @@
 import type { Algorithm } from '../model/types.ts';
 import type { FeedbackType } from '../store/types.ts';
 
+/** How one feedback type counts toward a user's interest in an item. */
+export interface SignalRule {
+  /** Weight of one fresh event (for `rating`: per star, so 5 stars weigh 5×). Negative = "less of this". */
+  weight: number;
+  /** Days after which an event counts half; 0 = never decays. */
+  halfLifeDays: number;
+}
+
 /** Every engine setting with its default. The README's configuration table mirrors this. */
 export interface EngineConfig {
   /** The serving model's algorithm. Implicit ALS learns from every feedback type. */
   algorithm: Algorithm;
   /** Model parameters (the algorithm's defaults when omitted). */
   params: Record<string, unknown>;
-  /**
-   * Implicit weight per feedback type; a user–item pair's weight is the sum over its events.
-   * `rating` is special: its weight is the rating value itself, so 5 stars counts more than 1.
-   * Negative weights (dislike) tell implicit ALS "not this" with confidence.
-   */
-  weights: Record<Exclude<FeedbackType, 'rating'>, number>;
+  /** Weight and half-life per feedback type (see signals.ts for how they combine). */
+  signals: Record<FeedbackType, SignalRule>;
   /** Feedback about an unknown item creates the item (else 404). */
   createMissingItems: boolean;
   /** Retrain in the background after this many new events (0 = never by count). */
@@ -23,19 +27,41 @@ export interface EngineConfig {
   keepModels: number;
   /** Half-life of an event's contribution to popularity (cold start), in days. */
   popularityHalfLifeDays: number;
+  /** A user posting more than this many events per second, sustained over `floodWindowSeconds`, is quarantined. 0 = off. */
+  floodEventsPerSecond: number;
+  floodWindowSeconds: number;
+  /** User segments computed at each retrain (k-means over user vectors). */
+  segments: number;
 }
 
 export const DEFAULT_CONFIG: EngineConfig = {
   algorithm: 'implicit-als',
   params: {},
-  weights: { view: 1, click: 2, cart: 4, purchase: 8, like: 4, dislike: -4 },
+  signals: {
+    view: { weight: 1, halfLifeDays: 7 },
+    click: { weight: 2, halfLifeDays: 14 },
+    cart: { weight: 4, halfLifeDays: 30 },
+    purchase: { weight: 8, halfLifeDays: 180 },
+    like: { weight: 4, halfLifeDays: 90 },
+    dislike: { weight: -4, halfLifeDays: 90 },
+    rating: { weight: 1, halfLifeDays: 365 },
+  },
   createMissingItems: true,
   retrainEvery: 10_000,
   retrainMinutes: 60,
   keepModels: 3,
   popularityHalfLifeDays: 30,
+  floodEventsPerSecond: 20,
+  floodWindowSeconds: 5,
+  segments: 8,
 };
 
-export function resolveConfig(config: Partial<EngineConfig> = {}): EngineConfig {
-  return { ...DEFAULT_CONFIG, ...config, weights: { ...DEFAULT_CONFIG.weights, ...config.weights } };
+export type EngineConfigInput = Partial<Omit<EngineConfig, 'signals'>> & { signals?: Partial<Record<FeedbackType, Partial<SignalRule>>> };
+
+export function resolveConfig(config: EngineConfigInput = {}): EngineConfig {
+  const signals = { ...DEFAULT_CONFIG.signals };
+  for (const [type, rule] of Object.entries(config.signals ?? {}) as Array<[FeedbackType, Partial<SignalRule>]>) {
+    signals[type] = { ...DEFAULT_CONFIG.signals[type], ...rule };
+  }
+  return { ...DEFAULT_CONFIG, ...config, signals };
 }

@@ -1,22 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidInputError } from '../errors.ts';
-import { isExplicit, loadModel } from '../model/index.ts';
+import { FactorModel, type AnyFactorModel } from '../model/factor-model.ts';
+import { createModel, isExplicit, loadModel } from '../model/index.ts';
 import type { Algorithm, Recommender } from '../model/types.ts';
 import { NotFoundError } from '../store/errors.ts';
 import type { FeedbackInput, ItemInput, ItemRecord, ModelMeta, Store } from '../store/types.ts';
 import { Catalog } from './catalog.ts';
-import { resolveConfig, type EngineConfig } from './config.ts';
+import { coldItemVector, foldInItemFromFeedback } from './cold-items.ts';
+import { resolveConfig, type EngineConfig, type EngineConfigInput } from './config.ts';
+import { FloodGuard } from './flood.ts';
+import { HistoryCache, type Event } from './history-cache.ts';
 import { Popularity } from './popularity.ts';
 import { profileOf } from './profile.ts';
-import { HistoryCache } from './history-cache.ts';
+import { diversify, poolSize } from './rules.ts';
+import { Segments } from './segments.ts';
 import { eventWeight, userSignals } from './signals.ts';
 import { Trainer } from './trainer.ts';
 import { buildTrainingSet } from './training-set.ts';
 import type {
-  EngineApi, FeedbackResult, Health, ImportResult, ModelInfo, Profile, RecommendRequest, RecommendResult, ScoredItem,
+  EngineApi, FeedbackResult, Health, ImportResult, ModelInfo, Profile, RecommendRequest, RecommendResult, ScoredItem, Segment,
 } from './types.ts';
 
 const DAY_MS = 86_400_000;
+const EXPLAIN_ITEMS = 3;
 
 /**
  * The living-profile engine: every feedback is stored, the user's profile is folded in from
@@ -27,12 +33,17 @@ export class Engine implements EngineApi {
   readonly config: EngineConfig;
   private serving: Recommender | null = null;
   private meta: ModelMeta | null = null;
+  /** User vectors as the last retrain left them, to measure drift against. */
+  private baseline: AnyFactorModel | null = null;
+  private segmentation: Segments | null = null;
   /** Users whose stored feedback is newer than their profile in the model; folded in on first use. */
   private readonly stale = new Set<string>();
   private readonly catalog: Catalog;
   private readonly popularity: Popularity;
   private readonly trainer = new Trainer();
   private readonly histories: HistoryCache;
+  private readonly flood: FloodGuard;
+  private readonly flagged: Set<string>;
   private training: { jobId: string; startedAt: number; done: Promise<void> } | null = null;
   private eventsSinceTrain = 0;
   private readonly warnings: string[] = [];
@@ -40,10 +51,15 @@ export class Engine implements EngineApi {
 
   private constructor(
     private readonly store: Store,
-    config: Partial<EngineConfig>,
+    config: EngineConfigInput,
+    private readonly clock: () => number,
   ) {
     this.config = resolveConfig(config);
+    // Fail at startup, naming the parameter, rather than later inside a training thread.
+    createModel(this.config.algorithm, this.config.params);
     this.histories = new HistoryCache(store);
+    this.flood = new FloodGuard(this.config.floodEventsPerSecond, this.config.floodWindowSeconds);
+    this.flagged = new Set(store.flaggedUsers());
     this.catalog = new Catalog(store.listItems());
     this.popularity = new Popularity(this.config.popularityHalfLifeDays * DAY_MS);
     store.forEachFeedback((row) => this.countPopularity(row));
@@ -54,8 +70,8 @@ export class Engine implements EngineApi {
   }
 
   /** Opens an engine over a store and loads the newest readable model, if any. */
-  static open(store: Store, config: Partial<EngineConfig> = {}): Engine {
-    const engine = new Engine(store, config);
+  static open(store: Store, config: EngineConfigInput = {}, clock: () => number = Date.now): Engine {
+    const engine = new Engine(store, config, clock);
     engine.loadLatestModel();
     return engine;
   }
@@ -73,7 +89,11 @@ export class Engine implements EngineApi {
 
   upsertItems(items: ItemInput[]): number {
     const count = this.store.upsertItems(items);
-    for (const { itemId } of items) this.remember(this.store.getItem(itemId)!);
+    for (const { itemId } of items) {
+      const item = this.store.getItem(itemId)!;
+      this.catalog.set(item.itemId, item.categories, item.available);
+      this.placeColdItem(item.itemId);
+    }
     return count;
   }
 
@@ -85,16 +105,18 @@ export class Engine implements EngineApi {
 
   deleteItem(itemId: string): void {
     if (!this.store.setItemAvailable(itemId, false)) throw new NotFoundError('itemId', itemId);
-    this.remember(this.store.getItem(itemId)!);
+    this.catalog.set(itemId, this.catalog.categories(itemId), false);
   }
 
   addFeedback(event: FeedbackInput, n: number): FeedbackResult {
     const result = this.ingest([event]);
     if (result.accepted > 0) {
-      this.histories.append(event.userId, event);
+      this.histories.append(event.userId, { ...event, receivedAt: this.clock() });
       this.refresh(event.userId, true);
+      this.learnItem(event.itemId);
     }
-    return { accepted: result.accepted, duplicates: result.duplicates, ...this.recommend(event.userId, { n }) };
+    const quarantined = this.flagged.has(event.userId);
+    return { accepted: result.accepted, duplicates: result.duplicates, ...(quarantined && { quarantined }), ...this.recommend(event.userId, { n }) };
   }
 
   importFeedback(events: FeedbackInput[]): ImportResult {
@@ -110,10 +132,23 @@ export class Engine implements EngineApi {
   recommend(userId: string, request: RecommendRequest): RecommendResult {
     this.refresh(userId, false);
     const model = this.serving;
-    const recommendations =
-      model?.hasProfile(userId)
-        ? model.recommend(userId, { n: request.n, exclude: request.exclude, filter: this.catalog.filter(request.categories) })
-        : this.coldStart(this.seenBy(userId, request.exclude), request);
+    const personal = model?.hasProfile(userId) && !this.flagged.has(userId);
+    let recommendations: ScoredItem[];
+    if (personal) {
+      const reshow = request.reshowAfterDays !== undefined;
+      const exclude = [...(request.exclude ?? []), ...(reshow ? this.seenSince(userId, this.clock() - request.reshowAfterDays! * DAY_MS) : [])];
+      const pool = model!.recommend(userId, {
+        n: poolSize(request.n, request.diversity ?? 0),
+        exclude,
+        excludeSeen: !reshow,
+        filter: this.catalog.filter(request.categories, request.excludeCategories),
+      });
+      recommendations = diversify(pool, request.n, request.diversity ?? 0, this.catalog);
+      if (request.explain) recommendations = recommendations.map((r) => ({ ...r, because: model!.explain(userId, r.itemId, EXPLAIN_ITEMS).contributions }));
+    } else {
+      recommendations = this.coldStart(this.seenBy(userId, request.exclude), request);
+      if (request.explain) recommendations = recommendations.map((r) => ({ ...r, because: [] }));
+    }
     return { userId, modelVersion: this.meta?.version ?? null, recommendations };
   }
 
@@ -121,11 +156,19 @@ export class Engine implements EngineApi {
     const model = this.serving;
     const known = model ? itemIds.filter((id) => model.hasItem(id)) : [];
     // A visited item is a positive signal: the top rating for explicit models, a click otherwise.
-    const value = model && isExplicit(model.algorithm) ? 5 : this.config.weights.click;
+    const value = model && isExplicit(model.algorithm) ? 5 : this.config.signals.click.weight;
+    const exclude = [...itemIds, ...(request.exclude ?? [])];
     const recommendations =
       model && known.length > 0
-        ? model.recommendFor(known.map((itemId) => ({ itemId, value })), { n: request.n, exclude: [...itemIds, ...(request.exclude ?? [])], filter: this.catalog.filter(request.categories) })
-        : this.coldStart(new Set([...itemIds, ...(request.exclude ?? [])]), request);
+        ? diversify(
+            model.recommendFor(known.map((itemId) => ({ itemId, value })), {
+              n: poolSize(request.n, request.diversity ?? 0),
+              exclude,
+              filter: this.catalog.filter(request.categories, request.excludeCategories),
+            }),
+            request.n, request.diversity ?? 0, this.catalog,
+          )
+        : this.coldStart(new Set(exclude), request);
     return { modelVersion: this.meta?.version ?? null, recommendations };
   }
 
@@ -143,7 +186,7 @@ export class Engine implements EngineApi {
   similarUsers(userId: string, n: number): Array<{ userId: string; score: number }> {
     if (!this.store.getUser(userId)) throw new NotFoundError('userId', userId);
     this.refresh(userId, false);
-    return this.serving?.hasUser(userId) ? this.serving.similarUsers(userId, n) : [];
+    return this.serving?.hasProfile(userId) ? this.serving.similarUsers(userId, n) : [];
   }
 
   popular(request: RecommendRequest): ScoredItem[] {
@@ -153,17 +196,42 @@ export class Engine implements EngineApi {
   profile(userId: string): Profile {
     const user = this.store.getUser(userId);
     if (!user) throw new NotFoundError('userId', userId);
-    return profileOf(user, this.store.userFeedback(userId), this.catalog, this.config);
+    this.refresh(userId, false);
+    const model = this.serving;
+    const vector = model instanceof FactorModel && model.hasProfile(userId) ? model.userVector(userId) : null;
+    const before = vector && this.baseline?.hasProfile(userId) ? this.baseline.userVector(userId) : null;
+    return profileOf(user, this.histories.get(userId), {
+      catalog: this.catalog,
+      config: this.config,
+      now: this.clock(),
+      segment: vector && this.segmentation ? pick(this.segmentation.assign(vector)) : null,
+      distance: vector && before ? cosineDistance(vector, before) : null,
+      trainedAt: this.meta?.trainedAt ?? null,
+    });
+  }
+
+  segments(): Segment[] {
+    return this.segmentation?.all() ?? [];
   }
 
   deleteUser(userId: string): { deleted: number } {
     if (!this.store.getUser(userId)) throw new NotFoundError('userId', userId);
     const deleted = this.store.deleteUser(userId);
     this.histories.evict(userId);
+    this.flood.forget(userId);
+    this.flagged.delete(userId);
     // An empty history zeroes the vector and forgets the user's items in the model.
     if (this.serving?.hasUser(userId)) this.serving.foldInUser(userId, []);
     this.stale.delete(userId);
     return { deleted };
+  }
+
+  unflagUser(userId: string): { userId: string; flags: [] } {
+    if (!this.store.unflagUser(userId)) throw new NotFoundError('userId', userId);
+    this.flagged.delete(userId);
+    this.flood.forget(userId);
+    this.refresh(userId, true);
+    return { userId, flags: [] };
   }
 
   train(): { jobId: string } {
@@ -198,14 +266,30 @@ export class Engine implements EngineApi {
   // ---- internals ----
 
   private ingest(events: FeedbackInput[]): ImportResult {
-    const result = this.store.addFeedback(events, { createMissingItems: this.config.createMissingItems });
+    const now = this.clock();
+    const result = this.store.addFeedback(events, { createMissingItems: this.config.createMissingItems, receivedAt: now });
     for (const itemId of result.createdItems) this.catalog.set(itemId, [], true);
     if (result.accepted > 0) {
       for (const e of events) this.countPopularity(e);
       this.eventsSinceTrain += result.accepted;
+      this.watchForFloods(events, now);
       if (this.config.retrainEvery > 0 && this.eventsSinceTrain >= this.config.retrainEvery) this.startTraining();
     }
     return { accepted: result.accepted, duplicates: result.duplicates };
+  }
+
+  /** Quarantines users posting at a bot's rate; their rows stay stored but are not learned from. */
+  private watchForFloods(events: FeedbackInput[], now: number): void {
+    const perUser = new Map<string, number>();
+    for (const e of events) perUser.set(e.userId, (perUser.get(e.userId) ?? 0) + 1);
+    for (const [userId, count] of perUser) {
+      if (this.flagged.has(userId) || !this.flood.record(userId, now, count)) continue;
+      const rate = this.config.floodEventsPerSecond;
+      this.store.flagUser(userId, `posted more than ${rate} events/s over ${this.config.floodWindowSeconds} s`, now);
+      this.flagged.add(userId);
+      // Undo what the flood already taught the live profile.
+      if (this.serving?.hasUser(userId)) this.serving.foldInUser(userId, []);
+    }
   }
 
   /** Folds the user's profile in from their stored history when it is stale (or `force`d). */
@@ -213,13 +297,30 @@ export class Engine implements EngineApi {
     const model = this.serving;
     if (!model || (!force && !this.stale.has(userId))) return;
     this.stale.delete(userId);
+    if (this.flagged.has(userId)) return;
     const history = userSignals(this.histories.get(userId), this.config, isExplicit(model.algorithm));
     if (history.length > 0 || model.hasUser(userId)) model.foldInUser(userId, history);
   }
 
+  /** A new item with categories gets a vector from its category peers before any retrain. */
+  private placeColdItem(itemId: string): void {
+    const model = this.serving;
+    if (!(model instanceof FactorModel) || model.hasItem(itemId)) return;
+    const vector = coldItemVector(model, this.catalog, itemId);
+    if (vector) model.setItemVector(itemId, vector);
+  }
+
+  /** Items the model did not train on learn from their feedback as it arrives (foldInItem). */
+  private learnItem(itemId: string): void {
+    const model = this.serving;
+    if (!(model instanceof FactorModel) || (this.meta && model.itemTrained(itemId))) return;
+    foldInItemFromFeedback(model, this.store.itemFeedback(itemId), this.config, (userId) => !this.flagged.has(userId));
+  }
+
   private coldStart(exclude: Set<string>, request: RecommendRequest): ScoredItem[] {
-    const allowed = this.catalog.filter(request.categories);
-    return this.popularity.top(request.n, (id) => !exclude.has(id) && (!allowed || allowed(id)));
+    const allowed = this.catalog.filter(request.categories, request.excludeCategories);
+    const pool = this.popularity.top(poolSize(request.n, request.diversity ?? 0), (id) => !exclude.has(id) && (!allowed || allowed(id)));
+    return diversify(pool, request.n, request.diversity ?? 0, this.catalog);
   }
 
   private seenBy(userId: string, exclude: string[] = []): Set<string> {
@@ -228,13 +329,14 @@ export class Engine implements EngineApi {
     return seen;
   }
 
+  /** Items the user interacted with at or after `since` (the rest may be re-shown). */
+  private seenSince(userId: string, since: number): string[] {
+    return this.histories.get(userId).filter((e: Event) => e.timestamp >= since).map((e) => e.itemId);
+  }
+
   private countPopularity(event: Pick<FeedbackInput, 'itemId' | 'type' | 'value' | 'timestamp'>): void {
     // Dislikes are feedback but not popularity.
     if (eventWeight(event, this.config) > 0) this.popularity.add(event.itemId, event.timestamp);
-  }
-
-  private remember(item: ItemRecord): void {
-    this.catalog.set(item.itemId, item.categories, item.available);
   }
 
   private startTraining(): { jobId: string; done: Promise<void> } {
@@ -243,7 +345,7 @@ export class Engine implements EngineApi {
     const set = buildTrainingSet(this.store, this.config, algorithm);
     if (set.values.length === 0) throw new InvalidInputError('nothing to train on: no usable feedback is stored yet', 'feedback');
     const jobId = randomUUID();
-    const startedAt = Date.now();
+    const startedAt = this.clock();
     this.eventsSinceTrain = 0;
     // Read the sizes now: the arrays are transferred to the training thread.
     const sizes = { users: set.users.length, items: set.items.length, interactions: set.values.length };
@@ -266,30 +368,50 @@ export class Engine implements EngineApi {
   private swapIn(algorithm: Algorithm, bytes: Uint8Array, fitSeconds: number, watermark: number, sizes: Record<string, number>): void {
     const model = loadModel(bytes);
     const meta = this.store.saveModel(
-      { algorithm, params: { ...model.params }, metrics: { fitSeconds, ...sizes }, trainedAt: Date.now(), feedbackWatermark: watermark },
+      { algorithm, params: { ...model.params }, metrics: { fitSeconds, ...sizes }, trainedAt: this.clock(), feedbackWatermark: watermark },
       bytes,
       this.config.keepModels,
     );
+    this.use(model, meta, bytes);
+    // Feedback that arrived while training is not in the new model: fold those users in now.
+    for (const userId of this.stale) this.refresh(userId, false);
+  }
+
+  private use(model: Recommender, meta: ModelMeta, bytes: Uint8Array): void {
     this.serving = model;
     this.meta = meta;
+    this.baseline = model instanceof FactorModel ? (loadModel(bytes) as AnyFactorModel) : null;
+    this.segmentation = Segments.compute(model, this.catalog, this.config.segments, Number(model.params.seed ?? 42));
     this.stale.clear();
-    // Feedback that arrived while training is not in the new model: fold those users in now.
-    for (const userId of this.store.usersWithFeedbackAfter(watermark)) {
-      this.stale.add(userId);
-      this.refresh(userId, false);
-    }
+    for (const userId of this.store.usersWithFeedbackAfter(meta.feedbackWatermark)) this.stale.add(userId);
+    for (const item of this.catalog.unknownTo(model)) this.placeColdItem(item);
   }
 
   private loadLatestModel(): void {
     for (const meta of this.store.latestModels()) {
       try {
-        this.serving = loadModel(this.store.loadModelBytes(meta.version));
-        this.meta = meta;
-        for (const userId of this.store.usersWithFeedbackAfter(meta.feedbackWatermark)) this.stale.add(userId);
+        const bytes = this.store.loadModelBytes(meta.version);
+        this.use(loadModel(bytes), meta, bytes);
         return;
       } catch (error) {
         this.warnings.push(`model version ${meta.version} could not be loaded (${(error as Error).message}); trying an older one`);
       }
     }
   }
+}
+
+function pick({ id, label }: Segment): { id: number; label: string } {
+  return { id, label };
+}
+
+function cosineDistance(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let f = 0; f < a.length; f++) {
+    dot += a[f] * b[f];
+    na += a[f] * a[f];
+    nb += b[f] * b[f];
+  }
+  return na > 0 && nb > 0 ? 1 - dot / Math.sqrt(na * nb) : 0;
 }

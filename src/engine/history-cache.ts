@@ -1,6 +1,9 @@
 import type { FeedbackInput, Store } from '../store/types.ts';
 
-export type Event = Pick<FeedbackInput, 'itemId' | 'type' | 'value' | 'timestamp'>;
+export type Event = Pick<FeedbackInput, 'itemId' | 'type' | 'value' | 'timestamp'> & {
+  /** When the server stored it (drift compares before/after the last retrain by arrival). */
+  receivedAt: number;
+};
 
 /**
  * Recently active users' event histories, kept in memory so a feedback's fold-in does not
@@ -26,7 +29,7 @@ export class HistoryCache {
       this.users.set(userId, history);
       return history;
     }
-    history = this.store.userFeedback(userId).map(({ itemId, type, value, timestamp }) => ({ itemId, type, value, timestamp }));
+    history = this.store.userFeedback(userId).map(({ itemId, type, value, timestamp, receivedAt }) => ({ itemId, type, value, timestamp, receivedAt }));
     this.users.set(userId, history);
     this.events += history.length;
     this.trim();

@@ -1,28 +1,66 @@
 import type { UserInteraction } from '../model/types.ts';
-import type { FeedbackInput } from '../store/types.ts';
+import type { FeedbackInput, FeedbackType } from '../store/types.ts';
 import type { EngineConfig } from './config.ts';
 
-/**
- * Turns raw feedback events into what a model learns from. Explicit models see only ratings
- * (the latest per item); implicit models see every event as a weight, summed per item.
- */
+const DAY_MS = 86_400_000;
+
+type Event = Pick<FeedbackInput, 'itemId' | 'type' | 'value' | 'timestamp'>;
+
+/** Weight of one event before decay: the type's weight, times the stars for a rating. */
 export function eventWeight(event: Pick<FeedbackInput, 'type' | 'value'>, config: EngineConfig): number {
-  if (event.type === 'rating') return event.value ?? 0;
-  return config.weights[event.type];
+  const { weight } = config.signals[event.type];
+  return event.type === 'rating' ? weight * (event.value ?? 0) : weight;
 }
 
-/** One user's events → their history as a model sees it (ordered by time on input). */
-export function userSignals(events: Iterable<Pick<FeedbackInput, 'itemId' | 'type' | 'value'>>, config: EngineConfig, explicit: boolean): UserInteraction[] {
-  const byItem = new Map<string, number>();
+/** 2^(−age / half-life); 1 when the type does not decay. */
+export function decay(type: FeedbackType, age: number, config: EngineConfig): number {
+  const halfLife = config.signals[type].halfLifeDays * DAY_MS;
+  return halfLife > 0 ? 2 ** (-Math.max(age, 0) / halfLife) : 1;
+}
+
+/**
+ * One user's events → their history as a model sees it. The same function feeds training and
+ * fold-in, so a retrained profile and a folded-in one agree.
+ *
+ * Explicit models see only ratings: the latest per item, undecayed. Implicit models see every
+ * event, decayed by its type's half-life. Age is measured from the user's own latest event, not
+ * from the wall clock: a returning user is not a blank, and a dataset spanning decades (MovieLens)
+ * does not decay to nothing. Repeats of one type on one item add with diminishing returns,
+ * weight · log2(1 + Σ decay), so ten views count about 3.5 views, not 10; a rating counts once
+ * (its latest value). Item totals of 0 carry no signal and are dropped.
+ */
+export function userSignals(events: readonly Event[], config: EngineConfig, explicit: boolean): UserInteraction[] {
+  if (explicit) {
+    const latest = new Map<string, Event>();
+    for (const e of events) {
+      if (e.type !== 'rating' || e.value === null) continue;
+      const prev = latest.get(e.itemId);
+      if (!prev || e.timestamp >= prev.timestamp) latest.set(e.itemId, e);
+    }
+    return [...latest].map(([itemId, e]) => ({ itemId, value: e.value! }));
+  }
+  let now = -Infinity;
+  for (const e of events) if (e.timestamp > now) now = e.timestamp;
+  // Per item and type: summed decay (repeatable types) or the latest rating's decayed value.
+  const sums = new Map<string, Map<FeedbackType, { decayed: number; at: number }>>();
   for (const e of events) {
-    if (explicit) {
-      if (e.type === 'rating' && e.value !== null) byItem.set(e.itemId, e.value);
+    let byType = sums.get(e.itemId);
+    if (!byType) sums.set(e.itemId, (byType = new Map()));
+    const d = decay(e.type, now - e.timestamp, config);
+    const prev = byType.get(e.type);
+    if (e.type === 'rating') {
+      if (!prev || e.timestamp >= prev.at) byType.set('rating', { decayed: eventWeight(e, config) * d, at: e.timestamp });
     } else {
-      byItem.set(e.itemId, (byItem.get(e.itemId) ?? 0) + eventWeight(e, config));
+      byType.set(e.type, { decayed: (prev?.decayed ?? 0) + d, at: e.timestamp });
     }
   }
   const out: UserInteraction[] = [];
-  // A pair whose events cancel out carries no signal either way.
-  for (const [itemId, value] of byItem) if (value !== 0) out.push({ itemId, value });
+  for (const [itemId, byType] of sums) {
+    let value = 0;
+    for (const [type, { decayed }] of byType) {
+      value += type === 'rating' ? decayed : config.signals[type].weight * Math.log2(1 + decayed);
+    }
+    if (value !== 0 && Number.isFinite(value)) out.push({ itemId, value });
+  }
   return out;
 }

@@ -3,7 +3,7 @@ import { isExplicit } from '../model/index.ts';
 import type { Algorithm } from '../model/types.ts';
 import type { Store } from '../store/types.ts';
 import type { EngineConfig } from './config.ts';
-import { eventWeight } from './signals.ts';
+import { userSignals } from './signals.ts';
 
 /** Everything a training thread needs, as transferable arrays (no per-row objects). */
 export interface TrainingSet {
@@ -17,33 +17,35 @@ export interface TrainingSet {
 }
 
 /**
- * Scans the whole feedback log once and aggregates it per (user, item) the same way fold-in
- * does (see signals.ts), so a retrained profile and a folded-in one agree.
+ * Scans the feedback log one user at a time and turns each history into signals with the very
+ * function fold-in uses (signals.ts), so training and live profiles agree. Quarantined
+ * (flagged) users are left out.
  */
 export function buildTrainingSet(store: Store, config: EngineConfig, algorithm: Algorithm = config.algorithm): TrainingSet {
   const explicit = isExplicit(algorithm);
   const users = new IdMap();
   const items = new IdMap();
-  const pairs = new Map<number, number>();
-  let watermark = 0;
-  const ITEM_KEY = 2 ** 26;
-  store.forEachFeedback((row) => {
-    watermark = row.id;
-    if (explicit && (row.type !== 'rating' || row.value === null)) return;
-    const key = users.add(row.userId) * ITEM_KEY + items.add(row.itemId);
-    const w = explicit ? row.value! : eventWeight(row, config);
-    pairs.set(key, explicit ? w : (pairs.get(key) ?? 0) + w);
+  const us: number[] = [];
+  const is: number[] = [];
+  const vs: number[] = [];
+  // The scan below runs synchronously, so nothing can be stored between these two reads.
+  const watermark = store.maxFeedbackId();
+  store.forEachUserHistory((userId, events) => {
+    const signals = userSignals(events, config, explicit);
+    if (signals.length === 0) return;
+    const u = users.add(userId);
+    for (const s of signals) {
+      us.push(u);
+      is.push(items.add(s.itemId));
+      vs.push(s.value);
+    }
   });
-  const n = [...pairs.values()].filter((v) => v !== 0).length;
-  const userIdx = new Int32Array(n);
-  const itemIdx = new Int32Array(n);
-  const values = new Float32Array(n);
-  let t = 0;
-  for (const [key, value] of pairs) {
-    if (value === 0) continue;
-    userIdx[t] = Math.floor(key / ITEM_KEY);
-    itemIdx[t] = key % ITEM_KEY;
-    values[t++] = value;
-  }
-  return { users: users.toArray(), items: items.toArray(), userIdx, itemIdx, values, watermark };
+  return {
+    users: users.toArray(),
+    items: items.toArray(),
+    userIdx: Int32Array.from(us),
+    itemIdx: Int32Array.from(is),
+    values: Float32Array.from(vs),
+    watermark,
+  };
 }

@@ -8,6 +8,8 @@ import type { FeedbackInput, ItemInput, ItemRecord } from '../store/types.ts';
 export interface ScoredItem {
   itemId: string;
   score: number;
+  /** With `explain`: the user's items that pushed this score most, with their contribution. */
+  because?: Array<{ itemId: string; weight: number }>;
 }
 
 export interface RecommendRequest {
@@ -15,8 +17,16 @@ export interface RecommendRequest {
   n: number;
   /** Only items in one of these categories. */
   categories?: string[];
+  /** Never items in any of these categories. */
+  excludeCategories?: string[];
   /** Item ids never returned. */
   exclude?: string[];
+  /** Add `because` to every recommendation. */
+  explain?: boolean;
+  /** 0–1: trade relevance for variety (maximal marginal relevance over item categories). */
+  diversity?: number;
+  /** Items the user interacted with longer ago than this many days may be shown again. */
+  reshowAfterDays?: number;
 }
 
 export interface RecommendResult {
@@ -30,6 +40,8 @@ export interface FeedbackResult extends RecommendResult {
   /** Events stored by this request (0 for an exact duplicate). */
   accepted: number;
   duplicates: number;
+  /** True when the user is quarantined (events stored, not learned from). */
+  quarantined?: boolean;
 }
 
 export interface ImportResult {
@@ -48,12 +60,36 @@ export interface ModelInfo {
   training?: { jobId: string; startedAt: string };
 }
 
+export interface CategoryWeight {
+  category: string;
+  weight: number;
+}
+
+export interface Segment {
+  id: number;
+  /** The segment's top categories, e.g. "Comedy & Romance". */
+  label: string;
+  /** Users assigned at the last retrain. */
+  size: number;
+}
+
 export interface Profile {
   userId: string;
   interactions: number;
   firstSeen: string;
   lastSeen: string;
-  topCategories: Array<{ category: string; weight: number }>;
+  /** When the profile last changed (the newest stored event's arrival). */
+  updatedAt: string;
+  /** Decayed interest per category, summing to 1. */
+  topCategories: CategoryWeight[];
+  /** Nearest segment to the user's current vector; null without a factor model. */
+  segment: { id: number; label: string } | null;
+  /** How far the user moved since the last retrain; null when there is nothing to compare. */
+  drift: { distance: number; grew: CategoryWeight[]; shrank: CategoryWeight[] } | null;
+  /** Events by type over the last 7 and 30 days (wall clock). */
+  activity: { last7Days: Record<string, number>; last30Days: Record<string, number> };
+  /** Quarantine flags: while present, the user's events are kept but not learned from. */
+  flags: Array<{ reason: string; at: string }>;
 }
 
 export interface Health {
@@ -89,6 +125,10 @@ export interface EngineApi {
   profile(userId: string): Profile;
   /** Erases the user's feedback and vector. NotFoundError when unknown. */
   deleteUser(userId: string): { deleted: number };
+  /** Lifts a quarantine flag and folds the user back in. NotFoundError when unknown. */
+  unflagUser(userId: string): { userId: string; flags: [] };
+  /** Segments from the last retrain, largest first. */
+  segments(): Segment[];
   /** Starts a background retrain; resolves immediately with its job id. */
   train(): { jobId: string };
   model(): ModelInfo;

@@ -6,6 +6,7 @@ import { InvalidInputError, ModelStateError, UnknownIdError } from '../errors.ts
 import { encodeModel, type ModelState } from './format.ts';
 import { History, toRow, type Row } from './history.ts';
 import type { Params } from './params.ts';
+import { kmeans, pca2 } from './segments.ts';
 import { Side } from './side.ts';
 import type {
   Algorithm, Explanation, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction,
@@ -29,6 +30,8 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
   /** The rating scale seen in training: rating predictions are clipped to it, like Surprise does. */
   private scale: [number, number] = [-Infinity, Infinity];
   private fitted = false;
+  /** Items [0, trainedItems) had training data; later ones were added by cold start or fold-in. */
+  private trainedItems = 0;
   private itemNorms: Float32Array | null = null;
 
   protected constructor(
@@ -78,6 +81,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
   }
 
   protected markFitted(): void {
+    this.trainedItems = this.items.size;
     this.itemsChanged();
     if (!this.users.isFinite() || !this.items.isFinite()) {
       this.fitted = false;
@@ -190,6 +194,63 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     this.itemsChanged();
   }
 
+  /**
+   * k-means over user vectors (in the WebAssembly core). Users without a profile are left out;
+   * beyond `sample` users an even stride is clustered, which is plenty to place centroids.
+   */
+  clusterUsers(clusters: number, seed: number, sample = 20_000): { users: string[]; labels: Int32Array; centroids: Float32Array; k: number } {
+    const { users, rows } = this.profiledRows(sample);
+    const k = this.params.factors;
+    if (users.length === 0) return { users, labels: new Int32Array(0), centroids: new Float32Array(0), k };
+    return this.withRows(rows, (points) => {
+      const result = kmeans(this.core, points, rows.length, k, Math.min(clusters, rows.length), { seed });
+      return { users, labels: result.labels, centroids: result.centroids, k };
+    });
+  }
+
+  /** User vectors projected on their two principal components (a 2-D map of tastes). */
+  projectUsers(sample = 20_000): { users: string[]; coords: Float32Array; explained: [number, number] } {
+    const { users, rows } = this.profiledRows(sample);
+    if (users.length < 2) return { users, coords: new Float32Array(users.length * 2), explained: [0, 0] };
+    return this.withRows(rows, (points) => {
+      const result = pca2(this.core, points, rows.length, this.params.factors);
+      return { users, coords: result.coords, explained: result.explained };
+    });
+  }
+
+  private profiledRows(sample: number): { users: string[]; rows: number[] } {
+    const size = this.users.size;
+    const stride = Math.max(1, Math.ceil(size / sample));
+    const users: string[] = [];
+    const rows: number[] = [];
+    for (let u = 0; u < size; u += stride) {
+      if (this.history.row(u).indices.length === 0) continue;
+      users.push(this.users.ids.id(u));
+      rows.push(u);
+    }
+    return { users, rows };
+  }
+
+  /** Copies the given user rows into contiguous scratch memory for a kernel. */
+  private withRows<T>(rows: number[], fn: (points: number) => T): T {
+    const k = this.params.factors;
+    const mark = this.core.mark();
+    try {
+      const points = this.core.allocF32(rows.length * k);
+      const view = this.core.f32(points, rows.length * k);
+      rows.forEach((u, t) => view.set(this.core.f32(this.users.row(u), k), t * k));
+      return fn(points);
+    } finally {
+      this.core.release(mark);
+    }
+  }
+
+  /** Whether the item's vector was learned in training (not set by cold start or fold-in). */
+  itemTrained(itemId: string): boolean {
+    const i = this.fitted ? this.items.ids.get(itemId) : -1;
+    return i >= 0 && i < this.trainedItems;
+  }
+
   /** A copy of the user's vector. */
   userVector(userId: string): Float32Array {
     return this.core.f32(this.users.row(this.userIndex(userId)), this.params.factors).slice();
@@ -293,7 +354,9 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     try {
       const scores = this.core.allocF32(nItems);
       scoreItems(this.core, this.items.factors, this.withBias ? this.items.bias : 0, nItems, this.params.factors, vec, scores);
-      return selectRanked(this.core, this.items.ids, scores, nItems, seen, constant, n, options);
+      const ranked = selectRanked(this.core, this.items.ids, scores, nItems, seen, constant, n, options);
+      // Rating models report predicted ratings, so keep them on the rating scale (order is unchanged).
+      return this.withBias ? ranked.map((r) => ({ itemId: r.itemId, score: this.clip(r.score) })) : ranked;
     } finally {
       this.core.release(mark);
     }
@@ -383,3 +446,6 @@ function checkValue(value: number): number {
   }
   return value;
 }
+
+/** A factor model of any algorithm, for code that only uses the shared machinery. */
+export type AnyFactorModel = FactorModel<Params & { factors: number }>;

@@ -55,6 +55,13 @@ export const MIGRATIONS: readonly string[] = [
     bytes              BLOB    NOT NULL
   );
   `,
+  `
+  -- Users posting faster than any person could are flagged: their events are kept but
+  -- quarantined from training and fold-in until an admin clears the flag.
+  ALTER TABLE users ADD COLUMN flagged_at INTEGER;
+  ALTER TABLE users ADD COLUMN flag_reason TEXT;
+  CREATE INDEX feedback_item ON feedback (item_id);
+  `,
 ];
 
 /**

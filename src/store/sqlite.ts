@@ -138,6 +138,39 @@ export class SqliteStore implements Store {
     });
   }
 
+  forEachUserHistory(fn: (userId: string, events: FeedbackRecord[]) => void, options: { includeFlagged?: boolean } = {}): void {
+    guard(() => {
+      let userId: string | null = null;
+      let events: FeedbackRecord[] = [];
+      const statement = options.includeFlagged ? this.s.historiesAll : this.s.historiesUnflagged;
+      for (const row of statement.iterate() as Iterable<FeedbackRecord>) {
+        if (row.userId !== userId) {
+          if (userId !== null) fn(userId, events);
+          userId = row.userId;
+          events = [];
+        }
+        events.push(row);
+      }
+      if (userId !== null) fn(userId, events);
+    });
+  }
+
+  itemFeedback(itemId: string): FeedbackRecord[] {
+    return guard(() => this.s.itemFeedback.all(itemId) as FeedbackRecord[]);
+  }
+
+  flagUser(userId: string, reason: string, at: number): boolean {
+    return guard(() => this.s.flagUser.run(at, reason, userId).changes > 0);
+  }
+
+  unflagUser(userId: string): boolean {
+    return guard(() => this.s.unflagUser.run(userId).changes > 0);
+  }
+
+  flaggedUsers(): string[] {
+    return guard(() => this.s.flaggedUsers.all() as string[]);
+  }
+
   countFeedback(): number {
     return guard(() => this.s.countFeedback.get() as number);
   }
@@ -147,7 +180,12 @@ export class SqliteStore implements Store {
   }
 
   getUser(userId: string): UserRecord | null {
-    return guard(() => (this.s.getUser.get(userId) as UserRecord | undefined) ?? null);
+    return guard(() => {
+      const row = this.s.getUser.get(userId) as (Omit<UserRecord, 'flag'> & { flaggedAt: number | null; flagReason: string | null }) | undefined;
+      if (!row) return null;
+      const { flaggedAt, flagReason, ...user } = row;
+      return { ...user, flag: flaggedAt === null ? null : { reason: flagReason ?? '', at: flaggedAt } };
+    });
   }
 
   deleteUser(userId: string): number {
@@ -228,8 +266,14 @@ function prepareStatements(db: Database.Database) {
     allFeedback: p(`SELECT ${FEEDBACK_COLUMNS} ORDER BY f.id`),
     countFeedback: p('SELECT count(*) FROM feedback').pluck(),
     maxFeedbackId: p('SELECT coalesce(max(id), 0) FROM feedback').pluck(),
-    getUser: p(`SELECT external_id AS userId, first_seen AS firstSeen, last_seen AS lastSeen, interactions
-      FROM users WHERE external_id = ?`),
+    getUser: p(`SELECT external_id AS userId, first_seen AS firstSeen, last_seen AS lastSeen, interactions,
+      flagged_at AS flaggedAt, flag_reason AS flagReason FROM users WHERE external_id = ?`),
+    historiesAll: p(`SELECT ${FEEDBACK_COLUMNS} ORDER BY f.user_id, f.ts, f.id`),
+    historiesUnflagged: p(`SELECT ${FEEDBACK_COLUMNS} WHERE u.flagged_at IS NULL ORDER BY f.user_id, f.ts, f.id`),
+    itemFeedback: p(`SELECT ${FEEDBACK_COLUMNS} WHERE i.external_id = ? ORDER BY f.ts, f.id`),
+    flagUser: p('UPDATE users SET flagged_at = ?, flag_reason = ? WHERE external_id = ?'),
+    unflagUser: p('UPDATE users SET flagged_at = NULL, flag_reason = NULL WHERE external_id = ?'),
+    flaggedUsers: p('SELECT external_id FROM users WHERE flagged_at IS NOT NULL ORDER BY external_id').pluck(),
     userId: p('SELECT id FROM users WHERE external_id = ?').pluck(),
     deleteUserFeedback: p('DELETE FROM feedback WHERE user_id = ?'),
     deleteUser: p('DELETE FROM users WHERE id = ?'),

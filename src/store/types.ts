@@ -48,6 +48,8 @@ export interface UserRecord {
   lastSeen: number;
   /** Stored feedback rows; duplicates are not counted. */
   interactions: number;
+  /** Set while the user is quarantined (e.g. posting at a bot's rate). */
+  flag: { reason: string; at: number } | null;
 }
 
 export interface ModelMeta {
@@ -93,6 +95,20 @@ export interface Store {
   feedbackSince(afterId: number, limit?: number): FeedbackRecord[];
   /** Streams all feedback in id order. `fn` may read from the store but must not write to it. */
   forEachFeedback(fn: (row: FeedbackRecord) => void): void;
+  /**
+   * Streams every user's complete history (events by timestamp), one user at a time, so training
+   * can aggregate exactly as fold-in does without holding the whole log in memory. Flagged users
+   * are skipped unless `includeFlagged`.
+   */
+  forEachUserHistory(fn: (userId: string, events: FeedbackRecord[]) => void, options?: { includeFlagged?: boolean }): void;
+  /** Everything stored about one item's interactions, ordered by timestamp then id. */
+  itemFeedback(itemId: string): FeedbackRecord[];
+  /** Quarantines a user (returns false when unknown). */
+  flagUser(userId: string, reason: string, at: number): boolean;
+  /** Clears a user's flag (returns false when unknown). */
+  unflagUser(userId: string): boolean;
+  /** Ids of flagged users. */
+  flaggedUsers(): string[];
   countFeedback(): number;
   /** 0 when empty. */
   maxFeedbackId(): number;

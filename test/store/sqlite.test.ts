@@ -74,7 +74,7 @@ describe('addFeedback', () => {
     );
     expect(result).toEqual({ accepted: 3, duplicates: 0, createdItems: ['new'] });
     expect(store.getItem('new')).toEqual({ itemId: 'new', title: null, categories: [], metadata: {}, available: true, createdAt: 9000, updatedAt: 9000 });
-    expect(store.getUser('u1')).toEqual({ userId: 'u1', firstSeen: 300, lastSeen: 500, interactions: 3 });
+    expect(store.getUser('u1')).toEqual({ userId: 'u1', firstSeen: 300, lastSeen: 500, interactions: 3, flag: null });
     const rows = store.userFeedback('u1');
     expect(rows.map((r) => r.timestamp)).toEqual([300, 400, 500]);
     expect(rows[2]).toEqual({ id: 1, userId: 'u1', itemId: 'new', type: 'rating', value: 4.5, timestamp: 500, receivedAt: 9000 });
@@ -240,5 +240,32 @@ describe('unavailability', () => {
     expect((translateSqliteError(new Database.SqliteError('disk I/O error', 'SQLITE_IOERR_WRITE')) as StoreUnavailableError).reason).toBe('io');
     const constraint = new Database.SqliteError('UNIQUE constraint failed', 'SQLITE_CONSTRAINT_UNIQUE');
     expect(translateSqliteError(constraint)).toBe(constraint);
+  });
+});
+
+describe('per-user histories, item feedback and flags', () => {
+  const ev = (userId: string, itemId: string, timestamp: number) => ({ userId, itemId, type: 'click' as const, value: null, timestamp });
+
+  it('streams each user whole, in time order, skipping flagged users unless asked', () => {
+    const store = SqliteStore.open(':memory:');
+    store.addFeedback([ev('b', 'x', 30), ev('a', 'x', 20), ev('b', 'y', 10), ev('a', 'z', 5)], { createMissingItems: true });
+    const seen: Array<[string, string[]]> = [];
+    store.forEachUserHistory((userId, events) => seen.push([userId, events.map((e) => `${e.itemId}@${e.timestamp}`)]));
+    // Users in insertion order of their rows ('b' was created first), events by timestamp.
+    expect(seen).toEqual([['b', ['y@10', 'x@30']], ['a', ['z@5', 'x@20']]]);
+    expect(store.flagUser('b', 'too fast', 99)).toBe(true);
+    expect(store.getUser('b')!.flag).toEqual({ reason: 'too fast', at: 99 });
+    expect(store.flaggedUsers()).toEqual(['b']);
+    const unflagged: string[] = [];
+    store.forEachUserHistory((userId) => unflagged.push(userId));
+    expect(unflagged).toEqual(['a']);
+    const all: string[] = [];
+    store.forEachUserHistory((userId) => all.push(userId), { includeFlagged: true });
+    expect(all).toEqual(['b', 'a']);
+    expect(store.unflagUser('b')).toBe(true);
+    expect(store.getUser('b')!.flag).toBeNull();
+    expect(store.flagUser('nobody', 'x', 1)).toBe(false);
+    expect(store.itemFeedback('x').map((e) => e.userId)).toEqual(['a', 'b']);
+    store.close();
   });
 });

@@ -1,0 +1,70 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { SqliteStore } from '../store/sqlite.ts';
+import { modelConfig, openEngine } from './engine.ts';
+import { importFiles } from './import.ts';
+import { io } from './io.ts';
+import { port } from './options.ts';
+import { DEFAULT_HOST, DEFAULT_PORT, serve } from './serve.ts';
+
+/** MovieLens ml-latest-small, shipped in the repository (license in its README.txt). */
+const DATA = fileURLToPath(new URL('../../data/ml-latest-small/', import.meta.url));
+
+interface DemoOptions { db: string; port: number; host: string }
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .summary('import the bundled MovieLens sample, train, and serve it')
+    .description(
+      'On first run (database missing or without feedback) imports the bundled MovieLens ml-latest-small (9,742 movies, 100,836 ratings) and trains a model; then serves the HTTP API and prints curl commands to try.',
+    )
+    .option('--db <file>', 'SQLite database file', './data/demo.db')
+    .option('--port <n>', 'TCP port', port, DEFAULT_PORT)
+    .option('--host <address>', 'interface to bind', DEFAULT_HOST)
+    .action(async (options: DemoOptions, command: Command) => {
+      const out = io(command);
+      mkdirSync(dirname(options.db), { recursive: true });
+      const store = SqliteStore.open(options.db);
+      try {
+        if (store.countFeedback() === 0) {
+          out.err(`first run: importing MovieLens ml-latest-small into ${options.db}\n`);
+          importFiles(store, { movies: DATA + 'movies.csv', ratings: DATA + 'ratings.csv' }, out);
+        }
+        const engine = await openEngine(store, modelConfig(store, undefined, {}));
+        if (engine.model().version === null) {
+          out.err(`training ${engine.config.algorithm}…\n`);
+          const info = await engine.trainNow().catch(async (err: unknown) => {
+            await engine.close(); // its training thread would keep the process alive
+            throw err;
+          });
+          out.err(`model version ${info.version} ready\n`);
+        }
+        const url = await serve(store, engine, options, out);
+        out.out(examples(url));
+      } catch (err) {
+        store.close();
+        throw err;
+      }
+    });
+}
+
+function examples(url: string): string {
+  const key = process.env.LIVEREC_API_KEY ? ' -H "Authorization: Bearer $LIVEREC_API_KEY"' : '';
+  return `
+Try it:
+  # recommendations for user 1
+  curl${key} '${url}/v1/users/1/recommendations?n=5'
+  # user 1 buys movie 2571 (The Matrix); the answer carries their updated recommendations
+  curl${key} -X POST '${url}/v1/feedback' -H 'Content-Type: application/json' \\
+    -d '{"userId":"1","itemId":"2571","type":"purchase"}'
+  # movies similar to movie 1 (Toy Story)
+  curl${key} '${url}/v1/items/1/similar?n=5'
+  # most popular movies
+  curl${key} '${url}/v1/popular?n=5'
+
+Ctrl-C stops the server.
+`;
+}

@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import type { EngineConfig } from '../engine/config.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { Algorithm } from '../model/index.ts';
+import { SqliteStore } from '../store/sqlite.ts';
+import type { Store } from '../store/types.ts';
+import { CliError } from './errors.ts';
+
+/**
+ * Opens a database that must already exist: for train/recommend/serve a typo in --db should
+ * be an error, not a fresh empty database.
+ */
+export function openExisting(path: string): SqliteStore {
+  if (!existsSync(path)) {
+    throw new CliError(`database ${path} does not exist; create it with \`liverec import --db ${path} …\``);
+  }
+  return SqliteStore.open(path);
+}
+
+/**
+ * The engine's algorithm and params: the flags when any is given, else those of the newest
+ * stored model, so `train` and the server's background retrains keep what was chosen before.
+ */
+export function modelConfig(store: Store, algorithm: Algorithm | undefined, params: Record<string, unknown>): Partial<EngineConfig> {
+  const latest = store.latestModels()[0];
+  const chosen = algorithm ?? (latest?.algorithm as Algorithm | undefined);
+  if (algorithm !== undefined || Object.keys(params).length > 0) return chosen ? { algorithm: chosen, params } : { params };
+  return latest ? { algorithm: latest.algorithm as Algorithm, params: latest.params } : {};
+}
+
+/** Runs `fn`, then closes the store whatever happened. */
+export async function withStore<T>(store: Store, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * The engine, loaded on first use: eval and import need neither it nor its worker threads, so
+ * they start faster and keep working while engine code is being changed.
+ */
+export async function openEngine(store: Store, config: Partial<EngineConfig>): Promise<Engine> {
+  const { Engine } = await import('../engine/engine.ts');
+  return Engine.open(store, config);
+}
