@@ -23,6 +23,7 @@ import type {
 
 const DAY_MS = 86_400_000;
 const EXPLAIN_ITEMS = 3;
+const MIN_USERS_TO_MOVE_COLD_ITEM = 3;
 
 /**
  * The living-profile engine: every feedback is stored, the user's profile is folded in from
@@ -310,11 +311,18 @@ export class Engine implements EngineApi {
     if (vector) model.setItemVector(itemId, vector);
   }
 
-  /** Items the model did not train on learn from their feedback as it arrives (foldInItem). */
+  /**
+   * Items the model did not train on learn from their feedback as it arrives (foldInItem). An
+   * item placed by its categories keeps that vector until a few users have spoken: one user's
+   * taste is a worse guess than the category's.
+   */
   private learnItem(itemId: string): void {
     const model = this.serving;
-    if (!(model instanceof FactorModel) || (this.meta && model.itemTrained(itemId))) return;
-    foldInItemFromFeedback(model, this.store.itemFeedback(itemId), this.config, (userId) => !this.flagged.has(userId));
+    if (!(model instanceof FactorModel) || model.itemTrained(itemId)) return;
+    const events = this.store.itemFeedback(itemId).filter((e) => !this.flagged.has(e.userId));
+    const users = new Set(events.map((e) => e.userId)).size;
+    if (model.hasItem(itemId) && this.catalog.categories(itemId).length > 0 && users < MIN_USERS_TO_MOVE_COLD_ITEM) return;
+    foldInItemFromFeedback(model, events, this.config, () => true);
   }
 
   private coldStart(exclude: Set<string>, request: RecommendRequest): ScoredItem[] {

@@ -43,7 +43,9 @@ export interface Pca2Result {
 /**
  * k-means over the n points at `points`: k-means++ seeding drawn from Rng(seed), then Lloyd
  * iterations until the labels stop changing or `iterations` is reached. A cluster left empty by
- * an update is re-seeded at the point farthest from its centroid at the last assignment.
+ * an update is re-seeded at the point farthest from its centroid at the last assignment (never
+ * at one already on its centroid, so with fewer distinct points than clusters some stay empty).
+ * Throws InvalidInputError unless 1 ≤ clusters ≤ n: callers with few rows should clamp.
  */
 export function kmeans(
   core: Core, points: number, n: number, k: number, clusters: number, options: KmeansOptions,
@@ -199,8 +201,7 @@ function reseedEmpty(
     const c = core.f32(centroids + label[i] * k * 4, k);
     let scale = 0;
     for (let t = 0; t < k; t++) scale += x[t] * x[t] + c[t] * c[t];
-    // Sorted by distance, so once one point is on its centroid all the rest are too.
-    if (!(d[i] > ON_CENTROID * scale)) break;
+    if (!(d[i] > ON_CENTROID * scale)) continue;
     copyRow(core, points, i, centroids, empty[next++], k);
   }
 }
