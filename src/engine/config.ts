@@ -17,6 +17,11 @@ export interface EngineConfig {
   params: Record<string, unknown>;
   /** Weight and half-life per feedback type (see signals.ts for how they combine). */
   signals: Record<FeedbackType, SignalRule>;
+  /**
+   * Decay never takes an event below this share of its fresh weight: old interests fade but do
+   * not vanish, so one click today does not erase years of history.
+   */
+  decayFloor: number;
   /** Feedback about an unknown item creates the item (else 404). */
   createMissingItems: boolean;
   /** Retrain in the background after this many new events (0 = never by count). */
@@ -46,6 +51,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
     dislike: { weight: -4, halfLifeDays: 90 },
     rating: { weight: 1, halfLifeDays: 365 },
   },
+  decayFloor: 0.1,
   createMissingItems: true,
   retrainEvery: 10_000,
   retrainMinutes: 60,

@@ -12,10 +12,10 @@ export function eventWeight(event: Pick<FeedbackInput, 'type' | 'value'>, config
   return event.type === 'rating' ? weight * (event.value ?? 0) : weight;
 }
 
-/** 2^(−age / half-life); 1 when the type does not decay. */
+/** 2^(−age / half-life), never below `decayFloor`; 1 when the type does not decay. */
 export function decay(type: FeedbackType, age: number, config: EngineConfig): number {
   const halfLife = config.signals[type].halfLifeDays * DAY_MS;
-  return halfLife > 0 ? 2 ** (-Math.max(age, 0) / halfLife) : 1;
+  return halfLife > 0 ? Math.max(2 ** (-Math.max(age, 0) / halfLife), config.decayFloor) : 1;
 }
 
 /**

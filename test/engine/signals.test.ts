@@ -15,6 +15,11 @@ describe('signals', () => {
     expect(decay('view', 1000 * DAY, noDecay)).toBe(1);
   });
 
+  it('lets old interests fade to the floor but not vanish', () => {
+    expect(decay('view', 70 * DAY, config)).toBe(0.1);
+    expect(decay('view', 70 * DAY, resolveConfig({ decayFloor: 0 }))).toBeCloseTo(2 ** -10, 12);
+  });
+
   it("measures age from the user's own latest event, not the wall clock", () => {
     // A 1996 view and a 1996 + 7 days view: the older counts half, whatever today's date is.
     const t = Date.UTC(1996, 0, 1);
