@@ -1,0 +1,10 @@
+/** The library surface: models, data, engine, storage and the HTTP app. */
+export { Interactions, type Interaction } from './data/interactions.ts';
+export { createModel, loadModel, isExplicit, ALGORITHMS } from './model/index.ts';
+export type { Algorithm, Recommender, RecommendOptions, Scored, ScoredUser, Explanation, UserInteraction } from './model/index.ts';
+export { InvalidInputError, UnknownIdError, ModelStateError } from './errors.ts';
+export { Engine } from './engine/engine.ts';
+export { DEFAULT_CONFIG, type EngineConfig } from './engine/config.ts';
+export { SqliteStore } from './store/sqlite.ts';
+export type { Store } from './store/types.ts';
+export { createApp } from './server/app.ts';
