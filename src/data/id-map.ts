@@ -36,6 +36,13 @@ export class IdMap {
     return this.index.has(id);
   }
 
+  /** Gives index a new id (erasure replaces a user's id with a tombstone). */
+  rename(index: number, id: string): void {
+    this.index.delete(this.ids[index]);
+    this.ids[index] = id;
+    this.index.set(id, index);
+  }
+
   id(index: number): string {
     return this.ids[index];
   }

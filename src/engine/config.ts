@@ -37,6 +37,10 @@ export interface EngineConfig {
   floodWindowSeconds: number;
   /** User segments computed at each retrain (k-means over user vectors). */
   segments: number;
+  /** When set, user ids are stored as salted hashes (HMAC-SHA-256) instead of raw ids. */
+  pseudonymSalt: string | null;
+  /** Feedback older than this many days (by arrival) is pruned daily; 0 keeps everything. */
+  retentionDays: number;
 }
 
 export const DEFAULT_CONFIG: EngineConfig = {
@@ -60,6 +64,8 @@ export const DEFAULT_CONFIG: EngineConfig = {
   floodEventsPerSecond: 20,
   floodWindowSeconds: 5,
   segments: 8,
+  pseudonymSalt: null,
+  retentionDays: 0,
 };
 
 export type EngineConfigInput = Partial<Omit<EngineConfig, 'signals'>> & { signals?: Partial<Record<FeedbackType, Partial<SignalRule>>> };

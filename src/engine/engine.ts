@@ -10,6 +10,7 @@ import { coldItemVector, foldInItemFromFeedback } from './cold-items.ts';
 import { resolveConfig, type EngineConfig, type EngineConfigInput } from './config.ts';
 import { FloodGuard } from './flood.ts';
 import { HistoryCache, type Event } from './history-cache.ts';
+import { fingerprint, pseudonymizer } from './pseudonym.ts';
 import { Popularity } from './popularity.ts';
 import { profileOf } from './profile.ts';
 import { diversify, poolSize } from './rules.ts';
@@ -19,6 +20,7 @@ import { Trainer } from './trainer.ts';
 import { buildTrainingSet } from './training-set.ts';
 import type {
   EngineApi, FeedbackResult, Health, ImportResult, ModelInfo, Profile, RecommendRequest, RecommendResult, ScoredItem, Segment,
+  SegmentMap, Stats, UserExport,
 } from './types.ts';
 
 const DAY_MS = 86_400_000;
@@ -49,6 +51,9 @@ export class Engine implements EngineApi {
   private eventsSinceTrain = 0;
   private readonly warnings: string[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private retention: NodeJS.Timeout | null = null;
+  /** Raw user id → the id stored and learned from (itself unless pseudonymous ids are on). */
+  private readonly uid: (userId: string) => string;
 
   private constructor(
     private readonly store: Store,
@@ -58,6 +63,7 @@ export class Engine implements EngineApi {
     this.config = resolveConfig(config);
     // Fail at startup, naming the parameter, rather than later inside a training thread.
     createModel(this.config.algorithm, this.config.params);
+    this.uid = pseudonymizer(this.config.pseudonymSalt);
     this.histories = new HistoryCache(store);
     this.flood = new FloodGuard(this.config.floodEventsPerSecond, this.config.floodWindowSeconds);
     this.flagged = new Set(store.flaggedUsers());
@@ -67,6 +73,11 @@ export class Engine implements EngineApi {
     if (this.config.retrainMinutes > 0) {
       this.timer = setInterval(() => this.eventsSinceTrain > 0 && this.startTraining(), this.config.retrainMinutes * 60_000);
       this.timer.unref();
+    }
+    if (this.config.retentionDays > 0) {
+      this.pruneExpired();
+      this.retention = setInterval(() => this.pruneExpired(), DAY_MS);
+      this.retention.unref();
     }
   }
 
@@ -109,7 +120,8 @@ export class Engine implements EngineApi {
     this.catalog.set(itemId, this.catalog.categories(itemId), false);
   }
 
-  addFeedback(event: FeedbackInput, n: number): FeedbackResult {
+  addFeedback(input: FeedbackInput, n: number): FeedbackResult {
+    const event = { ...input, userId: this.uid(input.userId) };
     const result = this.ingest([event]);
     if (result.accepted > 0) {
       this.histories.append(event.userId, { ...event, receivedAt: this.clock() });
@@ -117,10 +129,16 @@ export class Engine implements EngineApi {
       this.learnItem(event.itemId);
     }
     const quarantined = this.flagged.has(event.userId);
-    return { accepted: result.accepted, duplicates: result.duplicates, ...(quarantined && { quarantined }), ...this.recommend(event.userId, { n }) };
+    return {
+      accepted: result.accepted,
+      duplicates: result.duplicates,
+      ...(quarantined && { quarantined }),
+      ...this.recommend(input.userId, { n }),
+    };
   }
 
-  importFeedback(events: FeedbackInput[]): ImportResult {
+  importFeedback(input: FeedbackInput[]): ImportResult {
+    const events = input.map((e) => ({ ...e, userId: this.uid(e.userId) }));
     const result = this.ingest(events);
     // Batches are imports: profiles are folded in lazily, on each user's next request.
     for (const e of events) {
@@ -130,7 +148,8 @@ export class Engine implements EngineApi {
     return result;
   }
 
-  recommend(userId: string, request: RecommendRequest): RecommendResult {
+  recommend(rawUserId: string, request: RecommendRequest): RecommendResult {
+    const userId = this.uid(rawUserId);
     this.refresh(userId, false);
     const model = this.serving;
     const personal = model?.hasProfile(userId) && !this.flagged.has(userId);
@@ -150,7 +169,7 @@ export class Engine implements EngineApi {
       recommendations = this.coldStart(this.seenBy(userId, request.exclude), request);
       if (request.explain) recommendations = recommendations.map((r) => ({ ...r, because: [] }));
     }
-    return { userId, modelVersion: this.meta?.version ?? null, recommendations };
+    return { userId: rawUserId, modelVersion: this.meta?.version ?? null, recommendations };
   }
 
   recommendSession(itemIds: string[], request: RecommendRequest): { modelVersion: number | null; recommendations: ScoredItem[] } {
@@ -184,7 +203,8 @@ export class Engine implements EngineApi {
     return model.similarItems(itemId, Math.min(n * 3 + 10, model.itemCount)).filter((s) => allowed(s.itemId)).slice(0, n);
   }
 
-  similarUsers(userId: string, n: number): Array<{ userId: string; score: number }> {
+  similarUsers(rawUserId: string, n: number): Array<{ userId: string; score: number }> {
+    const userId = this.uid(rawUserId);
     if (!this.store.getUser(userId)) throw new NotFoundError('userId', userId);
     this.refresh(userId, false);
     return this.serving?.hasProfile(userId) ? this.serving.similarUsers(userId, n) : [];
@@ -194,14 +214,15 @@ export class Engine implements EngineApi {
     return this.coldStart(new Set(request.exclude), request);
   }
 
-  profile(userId: string): Profile {
+  profile(rawUserId: string): Profile {
+    const userId = this.uid(rawUserId);
     const user = this.store.getUser(userId);
-    if (!user) throw new NotFoundError('userId', userId);
+    if (!user) throw new NotFoundError('userId', rawUserId);
     this.refresh(userId, false);
     const model = this.serving;
     const vector = model instanceof FactorModel && model.hasProfile(userId) ? model.userVector(userId) : null;
     const before = vector && this.baseline?.hasProfile(userId) ? this.baseline.userVector(userId) : null;
-    return profileOf(user, this.histories.get(userId), {
+    return profileOf({ ...user, userId: rawUserId }, this.histories.get(userId), {
       catalog: this.catalog,
       config: this.config,
       now: this.clock(),
@@ -215,28 +236,89 @@ export class Engine implements EngineApi {
     return this.segmentation?.all() ?? [];
   }
 
-  deleteUser(userId: string): { deleted: number } {
-    if (!this.store.getUser(userId)) throw new NotFoundError('userId', userId);
+  /**
+   * Erasure, in the request: the user's rows, cached history, vector and id leave the store and
+   * the model; items they touched are re-solved without them; the serving model is re-saved
+   * scrubbed (older versions, which still hold the user, are dropped) and the database
+   * checkpointed, so the id is nowhere in the file afterwards.
+   */
+  deleteUser(rawUserId: string): { deleted: number } {
+    const userId = this.uid(rawUserId);
+    if (!this.store.getUser(userId)) throw new NotFoundError('userId', rawUserId);
+    const touched = new Set(this.histories.get(userId).map((e) => e.itemId));
     const deleted = this.store.deleteUser(userId);
     this.histories.evict(userId);
     this.flood.forget(userId);
     this.flagged.delete(userId);
-    // An empty history zeroes the vector and forgets the user's items in the model.
-    if (this.serving?.hasUser(userId)) this.serving.foldInUser(userId, []);
     this.stale.delete(userId);
+    const model = this.serving;
+    if (model && this.meta) {
+      if (model.hasUser(userId)) model.forgetUser(userId);
+      if (this.baseline?.hasUser(userId)) this.baseline.forgetUser(userId);
+      if (model instanceof FactorModel) for (const itemId of touched) this.resolveItem(model, itemId);
+      // Older saved versions may still hold the user: only the scrubbed one is kept.
+      const { algorithm, params, metrics, trainedAt, feedbackWatermark } = this.meta;
+      this.meta = this.store.saveModel({ algorithm, params, metrics, trainedAt, feedbackWatermark }, model.save(), 1);
+    }
+    this.store.audit('delete-user', fingerprint(rawUserId, this.config.pseudonymSalt ?? ''), { deleted }, this.clock());
+    this.store.checkpoint();
     return { deleted };
   }
 
-  unflagUser(userId: string): { userId: string; flags: [] } {
-    if (!this.store.unflagUser(userId)) throw new NotFoundError('userId', userId);
+  exportUser(rawUserId: string): UserExport {
+    const profile = this.profile(rawUserId);
+    const feedback = this.store.userFeedback(this.uid(rawUserId)).map(({ itemId, type, value, timestamp }) => ({ itemId, type, value, timestamp }));
+    return { userId: rawUserId, profile, feedback };
+  }
+
+  unflagUser(rawUserId: string): { userId: string; flags: [] } {
+    const userId = this.uid(rawUserId);
+    if (!this.store.unflagUser(userId)) throw new NotFoundError('userId', rawUserId);
     this.flagged.delete(userId);
     this.flood.forget(userId);
     this.refresh(userId, true);
-    return { userId, flags: [] };
+    this.store.audit('unflag-user', fingerprint(rawUserId, this.config.pseudonymSalt ?? ''), {}, this.clock());
+    return { userId: rawUserId, flags: [] };
+  }
+
+  segmentMap(limit = 2000): SegmentMap {
+    const model = this.serving;
+    const segments = this.segments();
+    if (!(model instanceof FactorModel) || !this.segmentation) return { segments, points: [], explained: [0, 0] };
+    const { users, coords, explained } = model.projectUsers(limit);
+    const points = users.map((userId, t) => ({
+      userId,
+      x: coords[2 * t],
+      y: coords[2 * t + 1],
+      segment: this.segmentation!.assign(model.userVector(userId)).id,
+    }));
+    return { segments, points, explained };
+  }
+
+  stats(): Stats {
+    const since = this.clock() - 30 * 60_000;
+    const minutes = new Map<number, Record<string, number>>();
+    for (const { minute, type, count } of this.store.arrivalsSince(since)) {
+      const byType = minutes.get(minute) ?? {};
+      byType[type] = count;
+      minutes.set(minute, byType);
+    }
+    const byType = this.store.countsByType() as Record<string, number>;
+    return {
+      feedback: { total: Object.values(byType).reduce((a, b) => a + b, 0), byType },
+      eventsPerMinute: [...minutes].map(([minute, counts]) => ({ minute: new Date(minute).toISOString(), byType: counts })),
+      quarantinedUsers: this.flagged.size,
+    };
+  }
+
+  evaluations(): Array<{ kind: string; createdAt: string; summary: Record<string, unknown> }> {
+    return this.store.evaluations().map((e) => ({ ...e, createdAt: new Date(e.createdAt).toISOString() }));
   }
 
   train(): { jobId: string } {
-    return { jobId: this.startTraining().jobId };
+    const { jobId } = this.startTraining();
+    this.store.audit('train', null, { jobId }, this.clock());
+    return { jobId };
   }
 
   /** Trains now and resolves once the new model serves (CLI `train`, demo, tests). */
@@ -260,6 +342,7 @@ export class Engine implements EngineApi {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.retention) clearInterval(this.retention);
     await this.trainer.close();
     await this.training?.done.catch(() => undefined);
   }
@@ -301,6 +384,22 @@ export class Engine implements EngineApi {
     if (this.flagged.has(userId)) return;
     const history = userSignals(this.histories.get(userId), this.config, isExplicit(model.algorithm));
     if (history.length > 0 || model.hasUser(userId)) model.foldInUser(userId, history);
+  }
+
+  /** Re-solves a trained item's vector from its remaining feedback (after an erasure). */
+  private resolveItem(model: AnyFactorModel, itemId: string): void {
+    if (!model.hasItem(itemId)) return;
+    const events = this.store.itemFeedback(itemId).filter((e) => !this.flagged.has(e.userId));
+    if (events.length > 0) foldInItemFromFeedback(model, events, this.config, () => true);
+    else model.setItemVector(itemId, new Float32Array(model.params.factors));
+  }
+
+  /** Retention: feedback older than `retentionDays` leaves the store; affected caches reset. */
+  private pruneExpired(): void {
+    const removed = this.store.pruneFeedback(this.clock() - this.config.retentionDays * DAY_MS);
+    if (removed === 0) return;
+    this.histories.clear();
+    this.store.audit('retention-prune', null, { removed, olderThanDays: this.config.retentionDays }, this.clock());
   }
 
   /** A new item with categories gets a vector from its category peers before any retrain. */

@@ -45,6 +45,11 @@ export class HistoryCache {
     this.trim();
   }
 
+  clear(): void {
+    this.users.clear();
+    this.events = 0;
+  }
+
   evict(userId: string): void {
     const history = this.users.get(userId);
     if (!history) return;

@@ -92,6 +92,25 @@ export interface Profile {
   flags: Array<{ reason: string; at: string }>;
 }
 
+export interface SegmentMap {
+  segments: Segment[];
+  points: Array<{ userId: string; x: number; y: number; segment: number }>;
+  /** Share of variance along each axis. */
+  explained: [number, number];
+}
+
+export interface UserExport {
+  userId: string;
+  profile: Profile;
+  feedback: Array<{ itemId: string; type: string; value: number | null; timestamp: number }>;
+}
+
+export interface Stats {
+  feedback: { total: number; byType: Record<string, number> };
+  eventsPerMinute: Array<{ minute: string; byType: Record<string, number> }>;
+  quarantinedUsers: number;
+}
+
 export interface Health {
   status: 'ok';
   model: { version: number | null; status: ModelInfo['status'] };
@@ -129,6 +148,14 @@ export interface EngineApi {
   unflagUser(userId: string): { userId: string; flags: [] };
   /** Segments from the last retrain, largest first. */
   segments(): Segment[];
+  /** Users projected to 2-D (PCA of their vectors, in the WebAssembly core), with their segment. */
+  segmentMap(limit?: number): SegmentMap;
+  /** Everything stored about a user (right of access). NotFoundError when unknown. */
+  exportUser(userId: string): UserExport;
+  /** Event totals and per-minute arrivals over the last 30 minutes. */
+  stats(): Stats;
+  /** Recorded `eval` / `replay` runs, newest first. */
+  evaluations(): Array<{ kind: string; createdAt: string; summary: Record<string, unknown> }>;
   /** Starts a background retrain; resolves immediately with its job id. */
   train(): { jobId: string };
   model(): ModelInfo;

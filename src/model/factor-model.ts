@@ -171,6 +171,14 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     return this.core.f32(this.users.row(u), this.params.factors).slice();
   }
 
+  forgetUser(userId: string): void {
+    const u = this.userIndex(userId);
+    this.core.f32(this.users.row(u), this.params.factors).fill(0);
+    if (this.withBias) this.core.f32(this.users.bias + u * 4, 1)[0] = 0;
+    this.history.set(u, toRow([], this.combine));
+    this.users.ids.rename(u, tombstone(u));
+  }
+
   /**
    * Recomputes one item's vector from the users who interacted with it, with user factors held
    * fixed; adds the item when new (cold start as feedback arrives).
@@ -424,6 +432,11 @@ export function selectRanked(
   const idx = core.i32(outIdx, count);
   const sc = core.f32(outScores, count);
   return Array.from(idx, (i, t) => ({ itemId: items.id(i), score: sc[t] + constant }));
+}
+
+/** The id an erased user's row keeps: not a valid external id (ids are printable). */
+export function tombstone(index: number): string {
+  return `\u0000erased:${index}`;
 }
 
 function range(values: Float32Array): [number, number] {

@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { IdMap } from '../data/id-map.ts';
 import type { Csr } from '../data/csr.ts';
-import type { Interactions } from '../data/interactions.ts';
+import { Interactions } from '../data/interactions.ts';
 import { ModelStateError, UnknownIdError } from '../errors.ts';
 import { Core } from '../wasm/core.ts';
-import { accumLength, cosineNeighbors, itemNorms, knnScores, touchedLength } from '../wasm/knn.ts';
-import { DEFAULT_N, checkN, selectRanked } from './factor-model.ts';
+import { accumLength, itemNorms, knnScores, touchedLength } from '../wasm/knn.ts';
+import { runInline, runThreaded, splitRows, type Schedule } from '../wasm/pool.ts';
+import { DEFAULT_N, checkN, selectRanked, tombstone } from './factor-model.ts';
 import { encodeModel, type ModelState } from './format.ts';
 import { History, toRow, type Row } from './history.ts';
-import { nonNegative, parseParams, seed } from './params.ts';
+import { nonNegative, parseParams, seed, threads } from './params.ts';
 import type { Explanation, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction } from './types.ts';
 
 const schema = z
@@ -18,6 +19,7 @@ const schema = z
     /** Similarity is shrunk by co/(co + shrink) so pairs seen together rarely count less. */
     shrink: nonNegative(0),
     seed: seed(),
+    threads: threads(),
   })
   .strict();
 export type ItemKnnParams = z.output<typeof schema>;
@@ -25,6 +27,9 @@ export type ItemKnnParams = z.output<typeof schema>;
 /**
  * Item-based nearest neighbours with cosine similarity: an item scores by the summed
  * similarity to the items the user interacted with, weighted by those interactions.
+ *
+ * Items' neighbour lists are independent, so the items are split into `threads` contiguous ranges
+ * of about equal work; `fitAsync` computes them in parallel, bit-identical to `fit`.
  */
 export class ItemKnn implements Recommender {
   readonly algorithm = 'item-knn' as const;
@@ -52,7 +57,27 @@ export class ItemKnn implements Recommender {
   }
 
   fit(data: Interactions): this {
+    runInline(this.core, this.schedule(data));
+    this.fitted = true;
+    return this;
+  }
+
+  /**
+   * Computes the neighbour lists with `threads` threads (the calling thread and threads − 1
+   * workers). With threads 1 this is `fit`. Do not use the model until the promise settles.
+   */
+  async fitAsync(data: Interactions): Promise<this> {
+    if (this.params.threads <= 1) return this.fit(data);
+    this.fitted = false;
+    await runThreaded(this.core, this.params.threads, this.schedule(data));
+    this.fitted = true;
+    return this;
+  }
+
+  /** Lays out the data, then one step: a range of items per thread, each with its own scratch. */
+  private *schedule(data: Interactions): Schedule {
     const K = this.params.neighbors;
+    const T = this.params.threads;
     const nItems = data.items.size;
     this.users = IdMap.from(data.users.toArray());
     this.items = IdMap.from(data.items.toArray());
@@ -62,19 +87,33 @@ export class ItemKnn implements Recommender {
     this.neighbors = this.core.allocI32(nItems * K);
     this.sims = this.core.allocF32(nItems * K);
     const mark = this.core.mark();
-    const it = { indptr: this.core.putI32(this.byItem.indptr), indices: this.core.putI32(this.byItem.indices), values: this.core.putF32(this.byItem.values) };
-    const us = { indptr: this.core.putI32(byUser.indptr), indices: this.core.putI32(byUser.indices), values: this.core.putF32(byUser.values) };
-    const norms = this.core.allocF32(nItems);
-    itemNorms(this.core, it.indptr, it.values, nItems, norms);
-    const accum = this.core.allocF32(accumLength(nItems));
-    const touched = this.core.allocI32(touchedLength(nItems));
-    cosineNeighbors(
-      this.core, it.indptr, it.indices, it.values, norms, us.indptr, us.indices, us.values,
-      nItems, K, this.params.shrink, 0, nItems, this.neighbors, this.sims, accum, touched,
-    );
-    this.core.release(mark);
-    this.fitted = true;
-    return this;
+    let top = -1;
+    try {
+      const it = { indptr: this.core.putI32(this.byItem.indptr), indices: this.core.putI32(this.byItem.indices), values: this.core.putF32(this.byItem.values) };
+      const us = { indptr: this.core.putI32(byUser.indptr), indices: this.core.putI32(byUser.indices), values: this.core.putF32(byUser.values) };
+      const norms = this.core.allocF32(nItems);
+      itemNorms(this.core, it.indptr, it.values, nItems, norms);
+      const scratch = Array.from({ length: T }, () => ({
+        accum: this.core.allocF32(accumLength(nItems)),
+        touched: this.core.allocI32(touchedLength(nItems)),
+      }));
+      top = this.core.mark();
+      const ranges = splitRows(workPrefix(this.byItem, byUser), T);
+      yield scratch.map(({ accum, touched }, t) =>
+        ranges[t + 1] > ranges[t]
+          ? [{
+            fn: 'cosineNeighbors',
+            args: [
+              it.indptr, it.indices, it.values, norms, us.indptr, us.indices, us.values,
+              nItems, K, this.params.shrink, ranges[t], ranges[t + 1], this.neighbors, this.sims, accum, touched,
+            ],
+          }]
+          : [],
+      );
+    } finally {
+      // Leak rather than free memory someone allocated after ours (a model used mid-fitAsync).
+      if (top < 0 || this.core.mark() === top) this.core.release(mark);
+    }
   }
 
   recommend(userId: string, options: RecommendOptions = {}): Scored[] {
@@ -129,6 +168,21 @@ export class ItemKnn implements Recommender {
     const row = this.rowOf(history);
     this.history.set(this.users.add(userId), row);
     return new Float32Array(0);
+  }
+
+  /**
+   * Erases a user and recomputes the similarities without their rows, so no neighbour list
+   * keeps their signal. (A full recompute: exact, and cheap next to a retrain.)
+   */
+  forgetUser(userId: string): void {
+    const u = this.userIndex(userId);
+    this.history.set(u, toRow([], 'sum'));
+    this.users.rename(u, tombstone(u));
+    const seen = this.history.toCsr(this.users.size);
+    const userIdx = new Int32Array(seen.indices.length);
+    for (let v = 0; v < seen.rows; v++) userIdx.fill(v, seen.indptr[v], seen.indptr[v + 1]);
+    if (userIdx.length === 0) return;
+    this.fit(Interactions.fromArrays(this.users.toArray(), this.items.toArray(), userIdx, seen.indices, seen.values));
   }
 
   explain(userId: string, itemId: string, n = DEFAULT_N): Explanation {
@@ -247,4 +301,22 @@ function norm(values: Float32Array): number {
   let s = 0;
   for (let t = 0; t < values.length; t++) s += values[t] * values[t];
   return Math.sqrt(s);
+}
+
+/**
+ * Cumulative work of the items (item i's is indptr[i+1] − indptr[i], the indptr form splitRows
+ * takes): every co-rating it accumulates — the lengths of its users' rows — plus a few per item
+ * for selecting its top K, clearing its accumulators and the accum fill each call does anyway.
+ */
+function workPrefix(byItem: Csr, byUser: Csr): Float64Array {
+  const prefix = new Float64Array(byItem.rows + 1);
+  for (let i = 0; i < byItem.rows; i++) {
+    let work = 4;
+    for (let p = byItem.indptr[i]; p < byItem.indptr[i + 1]; p++) {
+      const u = byItem.indices[p];
+      work += byUser.indptr[u + 1] - byUser.indptr[u];
+    }
+    prefix[i + 1] = prefix[i] + work;
+  }
+  return prefix;
 }

@@ -3,7 +3,7 @@ import type { Interactions } from '../data/interactions.ts';
 import { ModelStateError, UnknownIdError } from '../errors.ts';
 import { Core } from '../wasm/core.ts';
 import { encodeModel, type ModelState } from './format.ts';
-import { DEFAULT_N, checkN, selectRanked } from './factor-model.ts';
+import { DEFAULT_N, checkN, selectRanked, tombstone } from './factor-model.ts';
 import { History, toRow } from './history.ts';
 import { parseParams, seed } from './params.ts';
 import { z } from 'zod';
@@ -81,6 +81,12 @@ export class Popular implements Recommender {
     const u = this.users.add(userId);
     this.history.set(u, toRow(history.map((x) => [this.items.get(x.itemId), x.value]), 'sum'));
     return new Float32Array(0);
+  }
+
+  forgetUser(userId: string): void {
+    const u = this.userIndex(userId);
+    this.history.set(u, toRow([], 'sum'));
+    this.users.rename(u, tombstone(u));
   }
 
   explain(userId: string, itemId: string): Explanation {

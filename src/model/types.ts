@@ -64,6 +64,12 @@ export interface Recommender {
    * fixed; adds the user when new. Returns the new user vector (empty for models without one).
    */
   foldInUser(userId: string, history: UserInteraction[]): Float32Array;
+  /**
+   * Erases a user: vector zeroed, history dropped, id replaced by a tombstone so it is in
+   * neither memory nor the next `save()`. Item-side statistics the model keeps from user rows
+   * (item-kNN similarities) are recomputed without the user.
+   */
+  forgetUser(userId: string): void;
   /** Recommendations for a transient history without storing a user (anonymous sessions). */
   recommendFor(history: UserInteraction[], options?: RecommendOptions): Scored[];
   /** The user's items that contribute most to `itemId`'s score, largest first. */

@@ -62,6 +62,24 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE users ADD COLUMN flag_reason TEXT;
   CREATE INDEX feedback_item ON feedback (item_id);
   `,
+  `
+  -- What operators look at: recent arrival rates, evaluation runs, and who did what.
+  CREATE INDEX feedback_received ON feedback (received_at);
+  CREATE TABLE evaluations (
+    id         INTEGER PRIMARY KEY,
+    kind       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    summary    TEXT    NOT NULL
+  );
+  -- Subjects of privacy-sensitive actions are stored as salted hashes, never raw ids.
+  CREATE TABLE audit_log (
+    id      INTEGER PRIMARY KEY,
+    at      INTEGER NOT NULL,
+    action  TEXT    NOT NULL,
+    subject TEXT,
+    detail  TEXT    NOT NULL DEFAULT '{}'
+  );
+  `,
 ];
 
 /**

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { CorruptModelError, IncompatibleSchemaError, NotFoundError, translateSqliteError } from './errors.ts';
 import { MIGRATIONS, migrate, schemaVersion } from './migrations.ts';
 import type {
-  AddFeedbackOptions, AddFeedbackResult, FeedbackInput, FeedbackRecord, ItemInput, ItemRecord, ModelMeta, Store, UserRecord,
+  AddFeedbackOptions, AddFeedbackResult, AuditEntry, Evaluation, FeedbackInput, FeedbackType, FeedbackRecord, ItemInput, ItemRecord, ModelMeta, Store, UserRecord,
 } from './types.ts';
 
 export interface OpenOptions {
@@ -50,6 +50,8 @@ export class SqliteStore implements Store {
           db.pragma('journal_mode = WAL');
           db.pragma('synchronous = FULL');
           db.pragma('foreign_keys = ON');
+          // Erasure must really erase: deleted rows are overwritten with zeros, not left in free pages.
+          db.pragma('secure_delete = ON');
           migrate(db);
         }
         return new SqliteStore(db);
@@ -171,6 +173,52 @@ export class SqliteStore implements Store {
     return guard(() => this.s.flaggedUsers.all() as string[]);
   }
 
+  arrivalsSince(since: number): Array<{ minute: number; type: FeedbackType; count: number }> {
+    return guard(() => this.s.arrivals.all(since) as Array<{ minute: number; type: FeedbackType; count: number }>);
+  }
+
+  countsByType(): Partial<Record<FeedbackType, number>> {
+    return guard(() => Object.fromEntries((this.s.countsByType.all() as Array<{ type: FeedbackType; count: number }>).map((r) => [r.type, r.count])));
+  }
+
+  addEvaluation(kind: string, summary: Record<string, unknown>, at = Date.now()): void {
+    guard(() => this.s.addEvaluation.run(kind, at, JSON.stringify(summary)));
+  }
+
+  evaluations(limit = 20): Evaluation[] {
+    return guard(() =>
+      (this.s.evaluations.all(limit) as Array<{ kind: string; createdAt: number; summary: string }>).map((r) => ({ ...r, summary: JSON.parse(r.summary) })),
+    );
+  }
+
+  audit(action: string, subject: string | null, detail: Record<string, unknown> = {}, at = Date.now()): void {
+    guard(() => this.s.audit.run(at, action, subject, JSON.stringify(detail)));
+  }
+
+  auditLog(limit = 100): AuditEntry[] {
+    return guard(() =>
+      (this.s.auditLog.all(limit) as Array<Omit<AuditEntry, 'detail'> & { detail: string }>).map((r) => ({ ...r, detail: JSON.parse(r.detail) })),
+    );
+  }
+
+  pruneFeedback(before: number): number {
+    return guard(() => this.db.transaction(() => {
+      const removed = this.s.pruneFeedback.run(before).changes;
+      // Users left without any event are removed too: nothing about them remains to keep.
+      this.s.pruneEmptyUsers.run();
+      this.s.recountInteractions.run();
+      return removed;
+    })());
+  }
+
+  async backup(path: string): Promise<void> {
+    try {
+      await this.db.backup(path);
+    } catch (err) {
+      throw translateSqliteError(err);
+    }
+  }
+
   countFeedback(): number {
     return guard(() => this.s.countFeedback.get() as number);
   }
@@ -196,6 +244,11 @@ export class SqliteStore implements Store {
       this.s.deleteUser.run(id);
       return removed;
     })());
+  }
+
+  checkpoint(): void {
+    // TRUNCATE empties the WAL too, so no older copy of a page survives there.
+    guard(() => this.db.pragma('wal_checkpoint(TRUNCATE)'));
   }
 
   usersWithFeedbackAfter(afterId: number): string[] {
@@ -274,6 +327,16 @@ function prepareStatements(db: Database.Database) {
     flagUser: p('UPDATE users SET flagged_at = ?, flag_reason = ? WHERE external_id = ?'),
     unflagUser: p('UPDATE users SET flagged_at = NULL, flag_reason = NULL WHERE external_id = ?'),
     flaggedUsers: p('SELECT external_id FROM users WHERE flagged_at IS NOT NULL ORDER BY external_id').pluck(),
+    arrivals: p(`SELECT (received_at / 60000) * 60000 AS minute, type, count(*) AS count FROM feedback
+      WHERE received_at >= ? GROUP BY minute, type ORDER BY minute`),
+    countsByType: p('SELECT type, count(*) AS count FROM feedback GROUP BY type'),
+    addEvaluation: p('INSERT INTO evaluations (kind, created_at, summary) VALUES (?, ?, ?)'),
+    evaluations: p('SELECT kind, created_at AS createdAt, summary FROM evaluations ORDER BY id DESC LIMIT ?'),
+    audit: p('INSERT INTO audit_log (at, action, subject, detail) VALUES (?, ?, ?, ?)'),
+    auditLog: p('SELECT at, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT ?'),
+    pruneFeedback: p('DELETE FROM feedback WHERE received_at < ?'),
+    pruneEmptyUsers: p('DELETE FROM users WHERE id NOT IN (SELECT DISTINCT user_id FROM feedback)'),
+    recountInteractions: p('UPDATE users SET interactions = (SELECT count(*) FROM feedback f WHERE f.user_id = users.id)'),
     userId: p('SELECT id FROM users WHERE external_id = ?').pluck(),
     deleteUserFeedback: p('DELETE FROM feedback WHERE user_id = ?'),
     deleteUser: p('DELETE FROM users WHERE id = ?'),

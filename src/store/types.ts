@@ -75,6 +75,19 @@ export interface AddFeedbackOptions {
   receivedAt?: number;
 }
 
+export interface Evaluation {
+  kind: string;
+  createdAt: number;
+  summary: Record<string, unknown>;
+}
+
+export interface AuditEntry {
+  at: number;
+  action: string;
+  subject: string | null;
+  detail: Record<string, unknown>;
+}
+
 export interface Store {
   /** One transaction; returns the number of inputs written. */
   upsertItems(items: ItemInput[], now?: number): number;
@@ -109,6 +122,22 @@ export interface Store {
   unflagUser(userId: string): boolean;
   /** Ids of flagged users. */
   flaggedUsers(): string[];
+  /** Events received at or after `since`, counted per minute (epoch ms of the minute) and type. */
+  arrivalsSince(since: number): Array<{ minute: number; type: FeedbackType; count: number }>;
+  /** Stored events per type. */
+  countsByType(): Partial<Record<FeedbackType, number>>;
+  addEvaluation(kind: string, summary: Record<string, unknown>, at?: number): void;
+  /** Newest first. */
+  evaluations(limit?: number): Evaluation[];
+  audit(action: string, subject: string | null, detail?: Record<string, unknown>, at?: number): void;
+  /** Newest first. */
+  auditLog(limit?: number): AuditEntry[];
+  /** Deletes feedback received before `before` (retention); returns rows removed. */
+  pruneFeedback(before: number): number;
+  /** Moves everything written so far into the main file and empties the write-ahead log. */
+  checkpoint(): void;
+  /** Copies the database, online, to `path` (SQLite backup API). */
+  backup(path: string): Promise<void>;
   countFeedback(): number;
   /** 0 when empty. */
   maxFeedbackId(): number;

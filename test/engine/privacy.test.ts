@@ -1,0 +1,107 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.ts';
+import { NotFoundError } from '../../src/store/errors.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import { SHOP_ITEMS, SHOP_PARAMS, T0, shopFeedback } from '../fixtures/shop.ts';
+
+const open: Array<{ engine: Engine; store: SqliteStore }> = [];
+const SECRET_USER = 'alice.secret@example.com';
+
+async function shop(config = {}) {
+  const path = join(mkdtempSync(join(tmpdir(), 'liverec-privacy-')), 'shop.db');
+  const store = SqliteStore.open(path);
+  const engine = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0, ...config });
+  open.push({ engine, store });
+  engine.upsertItems([...SHOP_ITEMS, { itemId: 'only-alice', title: 'Bought by one person', categories: ['rare'] }]);
+  engine.importFeedback([
+    ...shopFeedback(),
+    ...['h1', 'h2', 'only-alice'].map((itemId, i) => ({ userId: SECRET_USER, itemId, type: 'purchase' as const, value: null, timestamp: T0 + i })),
+  ]);
+  await engine.trainNow();
+  return { engine, store, path };
+}
+
+/** Every byte of the database and its side files, as latin1 text, to search for an id. */
+function fileText(path: string): string {
+  return ['', '-wal', '-shm'].map((suffix) => (existsSync(path + suffix) ? readFileSync(path + suffix).toString('latin1') : '')).join('');
+}
+
+afterEach(async () => {
+  for (const { engine, store } of open.splice(0)) {
+    await engine.close();
+    store.close();
+  }
+});
+
+describe('privacy', () => {
+  it('exports everything stored about a user', async () => {
+    const { engine } = await shop();
+    const exported = engine.exportUser(SECRET_USER);
+    expect(exported.userId).toBe(SECRET_USER);
+    expect(exported.profile.interactions).toBe(3);
+    expect(exported.feedback).toEqual([
+      { itemId: 'h1', type: 'purchase', value: null, timestamp: T0 },
+      { itemId: 'h2', type: 'purchase', value: null, timestamp: T0 + 1 },
+      { itemId: 'only-alice', type: 'purchase', value: null, timestamp: T0 + 2 },
+    ]);
+  });
+
+  it('erases a user from the store, the model and the file, in the request', async () => {
+    const { engine, store, path } = await shop();
+    expect(fileText(path)).toContain(SECRET_USER);
+    const aliceOnlyBefore = engine.similarItems('only-alice', 3);
+    expect(aliceOnlyBefore.length).toBeGreaterThan(0);
+    expect(engine.deleteUser(SECRET_USER)).toEqual({ deleted: 3 });
+    expect(() => engine.exportUser(SECRET_USER)).toThrow(NotFoundError);
+    expect(() => engine.profile(SECRET_USER)).toThrow(NotFoundError);
+    expect(store.userFeedback(SECRET_USER)).toEqual([]);
+    // Nowhere in the database file, its WAL or the saved model.
+    expect(fileText(path)).not.toContain(SECRET_USER);
+    // The item only Alice bought no longer carries her signal: its vector is gone to zero.
+    const model = (engine as unknown as { serving: { itemVector(id: string): Float32Array } }).serving;
+    expect(Array.from(model.itemVector('only-alice')).every((x) => x === 0)).toBe(true);
+    // The audit log records the erasure without the id.
+    const entry = store.auditLog()[0];
+    expect(entry.action).toBe('delete-user');
+    expect(entry.subject).not.toContain('alice');
+    // Her erased id is served as a stranger from now on.
+    expect(engine.recommend(SECRET_USER, { n: 3 }).recommendations).toHaveLength(3);
+  });
+
+  it('keeps erased users out of a restart', async () => {
+    const { engine, store, path } = await shop();
+    engine.deleteUser(SECRET_USER);
+    await engine.close();
+    store.close();
+    open.length = 0;
+    const again = SqliteStore.open(path);
+    const reopened = Engine.open(again, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0 });
+    open.push({ engine: reopened, store: again });
+    expect(() => reopened.profile(SECRET_USER)).toThrow(NotFoundError);
+    expect(reopened.model().status).toBe('ready');
+  });
+
+  it('stores salted pseudonyms instead of raw ids when configured', async () => {
+    const { engine, store, path } = await shop({ pseudonymSalt: 'pepper' });
+    expect(fileText(path)).not.toContain(SECRET_USER);
+    expect(store.getUser(SECRET_USER)).toBeNull();
+    const profile = engine.profile(SECRET_USER);
+    expect(profile.userId).toBe(SECRET_USER);
+    expect(profile.interactions).toBe(3);
+    const recs = engine.addFeedback({ userId: SECRET_USER, itemId: 'a1', type: 'click', value: null, timestamp: T0 + 9 }, 3);
+    expect(recs.userId).toBe(SECRET_USER);
+    expect(engine.deleteUser(SECRET_USER)).toEqual({ deleted: 4 });
+  });
+
+  it('prunes feedback older than the retention period', async () => {
+    const { store } = await shop();
+    const received = store.userFeedback('hu0')[0].receivedAt;
+    const reopened = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0, retentionDays: 30 }, () => received + 31 * 86_400_000);
+    open.push({ engine: reopened, store: SqliteStore.open(':memory:') });
+    expect(store.countFeedback()).toBe(0);
+    expect(store.auditLog()[0]).toMatchObject({ action: 'retention-prune', detail: { removed: 219, olderThanDays: 30 } });
+  });
+});
