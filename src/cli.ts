@@ -5,6 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { registerBackup } from './cli/backup.ts';
 import { registerDemo } from './cli/demo.ts';
 import { reportError } from './cli/errors.ts';
 import { registerEval } from './cli/eval.ts';
@@ -13,6 +14,7 @@ import { registerRecommend } from './cli/recommend.ts';
 import { registerReplay } from './cli/replay.ts';
 import { registerServe } from './cli/serve.ts';
 import { registerTrain } from './cli/train.ts';
+import { registerTune } from './cli/tune.ts';
 
 export interface Output {
   writeOut(text: string): void;
@@ -35,12 +37,14 @@ export function buildProgram(output: Output = standard): Command {
     })
     .exitOverride();
   registerEval(program);
+  registerTune(program);
   registerReplay(program);
   registerImport(program);
   registerTrain(program);
   registerRecommend(program);
   registerServe(program);
   registerDemo(program);
+  registerBackup(program);
   return program;
 }
 

@@ -495,7 +495,8 @@ export class Engine implements EngineApi {
   }
 
   private loadLatestModel(): void {
-    for (const meta of this.store.latestModels()) {
+    const saved = this.store.latestModels();
+    for (const meta of saved) {
       try {
         const bytes = this.store.loadModelBytes(meta.version);
         this.use(loadModel(bytes), meta, bytes);
@@ -503,6 +504,11 @@ export class Engine implements EngineApi {
       } catch (error) {
         this.warnings.push(`model version ${meta.version} could not be loaded (${(error as Error).message}); trying an older one`);
       }
+    }
+    // Every saved model was unreadable: retrain from the (intact) feedback log rather than serve popularity forever.
+    if (saved.length > 0 && this.store.countFeedback() > 0) {
+      this.warnings.push('no saved model could be loaded; retraining from the stored feedback');
+      this.startTraining();
     }
   }
 }

@@ -165,4 +165,21 @@ describe('Engine', () => {
     expect(engine.health().warnings[0]).toMatch(/model version 2 could not be loaded.*checksum/);
     expect(engine.recommend('hu0', { n: 1 }).recommendations[0].itemId).toBe('h0');
   });
+
+  it('retrains from the feedback log when no saved model can be read', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'liverec-')), 'shop.db');
+    const first = await trainedShop(path);
+    await first.engine.close();
+    first.store.close();
+    open.length = 0;
+    const raw = new Database(path);
+    raw.prepare('UPDATE models SET bytes = zeroblob(8)').run();
+    raw.close();
+    const { engine } = await shop(path);
+    expect(engine.model().status).toBe('training');
+    expect(engine.health().warnings).toContain('no saved model could be loaded; retraining from the stored feedback');
+    await engine.trainNow();
+    expect(engine.model()).toMatchObject({ status: 'ready', version: 2 });
+    expect(engine.recommend('hu0', { n: 1 }).recommendations[0].itemId).toBe('h0');
+  });
 });
