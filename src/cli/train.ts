@@ -4,8 +4,9 @@ import { createModel, type Algorithm } from '../model/index.ts';
 import { modelConfig, openEngine, openExisting, withStore } from './engine.ts';
 import { io, table } from './io.ts';
 import { addParamOptions, algorithmOption, givenParams } from './options.ts';
+import { withParamsFile } from './tune.ts';
 
-interface TrainOptions { db: string; algorithm?: Algorithm; json?: boolean }
+interface TrainOptions { db: string; algorithm?: Algorithm; params?: string; json?: boolean }
 
 export function registerTrain(program: Command): void {
   addParamOptions(
@@ -16,14 +17,17 @@ export function registerTrain(program: Command): void {
         "Fits a model on every stored feedback event, saves it in the database and makes it the one that `recommend` and `serve` use. Without --algorithm or parameter flags, the newest stored model's algorithm and parameters are reused (implicit-als with defaults on a first train).",
       )
       .requiredOption('--db <file>', 'SQLite database file')
-      .addOption(algorithmOption('algorithm to train')),
+      .addOption(algorithmOption('algorithm to train'))
+      .option('--params <file>', 'algorithm and params from `liverec tune --save`; flags override its values'),
   )
     .option('--json', 'print the model info as JSON')
     .action(async (options: TrainOptions, command: Command) => {
       const { out, err } = io(command);
+      // Read before the store opens, so a bad file fails without touching the database.
+      const chosen = withParamsFile(options.params, options.algorithm, givenParams(options as never));
       const store = openExisting(options.db);
       await withStore(store, async () => {
-        const engine = await openEngine(store, modelConfig(store, options.algorithm, givenParams(options as never)));
+        const engine = await openEngine(store, modelConfig(store, chosen.algorithm, chosen.params));
         try {
           // The engine fits on a worker thread, where a bad param would come back as a bare Error;
           // checking here gives the model's own message (naming the param) as a user error.
