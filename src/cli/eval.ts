@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { evaluate, type EvalResult } from '../eval/evaluate.ts';
 import { readInteractions, type RatingRow } from '../eval/readers.ts';
+import { record } from './record.ts';
 import { SPLIT_NAMES, splitBy, type SplitName } from '../eval/splits.ts';
 import type { Algorithm } from '../model/index.ts';
 import { CliError } from './errors.ts';
@@ -11,7 +12,7 @@ import { io, progress, type Progress } from './io.ts';
 import { addParamOptions, algorithmOption, givenParams, number, positiveInteger, requireFile } from './options.ts';
 
 interface EvalOptions {
-  train?: string; test?: string; data?: string; split?: SplitName; testFraction?: number; leaveN?: number;
+  record?: string; train?: string; test?: string; data?: string; split?: SplitName; testFraction?: number; leaveN?: number;
   algorithm: Algorithm; k: number; seed?: number; relevantMin?: number; dump?: string; json?: boolean;
 }
 
@@ -44,6 +45,7 @@ export function registerEval(program: Command): void {
     .option('--relevant-min <r>', 'only test rows with value ≥ r are relevant', number)
     .option('--dump <dir>', 'write predictions.csv and recommendations.csv to this directory')
     .option('--json', 'print one JSON object (the last stdout line) instead of a table')
+    .option('--record <db>', "also store the metrics in this database (shown on the server's dashboard)")
     .action((options: EvalOptions, command: Command) => {
       const { out } = io(command);
       const { train, test } = loadSplit(options);
@@ -60,6 +62,7 @@ export function registerEval(program: Command): void {
       });
       bar?.stop();
       if (options.dump) dump(options.dump, test, result);
+      if (options.record) record(options.record, 'eval', { ...metricsJson(result.metrics) });
       out(options.json ? JSON.stringify(metricsJson(result.metrics)) + '\n' : formatMetrics(result.metrics));
     });
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/store/sqlite.ts';
 import { bin, cli, tempDir } from './helpers.ts';
 
 // Item counts in train: a 3, b 3, c 1, d 1, e 1 (first seen in that order, which breaks ties).
@@ -51,6 +52,18 @@ describe('eval --algorithm popular (hand-computed)', () => {
     // Popularity ranks: a, b → 1; c, d, e → 3. Slots: c d b d a c → 3+3+1+3+1+3.
     expect(json.novelty).toBeCloseTo(14 / 6, 12);
     expect(json.fit_seconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it('--record stores the metrics in a database for the dashboard', async () => {
+    const db = tmp.path('record.db');
+    const { code } = await cli('eval', '--train', train, '--test', test, '--algorithm', 'popular', '--k', '2', '--record', db);
+    expect(code).toBe(0);
+    const store = SqliteStore.open(db);
+    const [entry] = store.evaluations();
+    store.close();
+    expect(entry.kind).toBe('eval');
+    expect(entry.summary).toMatchObject({ algorithm: 'popular', k: 2, train_rows: 9, test_rows: 5 });
+    expect(entry.summary.precision).toBeCloseTo(0.5, 12);
   });
 
   it('--relevant-min drops low test values from the relevant sets', async () => {
