@@ -1,12 +1,18 @@
 /**
  * `liverec replay`: the prequential benchmark from the command line. Reads the file once and
- * replays it in each requested mode, so the modes compare on identical events and model params.
+ * replays it in each requested mode (and signals kind), so the runs compare on identical events
+ * and model params.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { InvalidInputError } from '../errors.ts';
 import { DataFormatError, readInteractions, type RatingRow } from '../eval/readers.ts';
-import { REPLAY_MODES, replay, type ReplayMode, type ReplayResult } from '../eval/replay.ts';
+import {
+  DEFAULT_HALF_LIFE_DAYS, REPLAY_MODES, REPLAY_SIGNALS, replay, type ReplayMode, type ReplayResult, type ReplaySignals,
+} from '../eval/replay.ts';
 import { ALGORITHMS, createModel } from '../model/index.ts';
+import { io, type Io } from './io.ts';
+
+type Modes = Partial<Record<ReplayMode, ReplayResult>>;
 
 interface ReplayFlags {
   events: string;
@@ -20,6 +26,8 @@ interface ReplayFlags {
   iterations?: number;
   retrainEvery: number;
   windows: number;
+  signals: ReplaySignals | 'both';
+  halfLifeDays: number;
   json?: boolean;
 }
 
@@ -27,7 +35,23 @@ interface ReplayFlags {
 const FLAG_OF: Record<string, string> = {
   trainFraction: '--train-fraction', k: '--k', mode: '--mode', algorithm: '--algorithm', retrainEvery: '--retrain-every',
   windows: '--windows', factors: '--factors', reg: '--reg', alpha: '--alpha', iterations: '--iterations',
+  signals: '--signals', halfLifeDays: '--half-life-days',
 };
+
+const HELP_AFTER = `
+Signals (how a user's events become model input, for training, every fold-in and every retrain):
+  flat   weight 1 per event (rating models: the rating), as \`liverec eval\` does
+  decay  the engine's own profile: each event a rating weighted per star, decayed with half-life
+         --half-life-days measured from the user's own latest event (never below the engine's
+         decay floor); 0 = no decay, star weights only. Rating models (als, svd) see the latest
+         rating undecayed either way, as in the engine.
+  both   runs flat then decay and compares them.
+
+--json prints one object on the last line:
+  {"modes": {<mode>: result, ...}, "signals": {<signals>: {<mode>: result, ...}, ...}}
+  "modes" is the flat run (the decay run with --signals decay), so readers of the older
+  {"modes": ...} output keep working; "signals" holds every run by kind ("flat" and/or
+  "decay"). Each result carries its "signals", "halfLifeDays" and "decayFloor" (null for flat).`;
 
 export function registerReplay(program: Command): void {
   program
@@ -44,36 +68,51 @@ export function registerReplay(program: Command): void {
     .option('--iterations <n>', 'training sweeps', positiveInt)
     .option('--retrain-every <n>', 'fold-in+retrain: refit after this many events', positiveInt, 5000)
     .option('--windows <n>', 'equal-count slices of the test period to report', positiveInt, 10)
-    .option('--json', 'print the results as one JSON object on the last line')
+    .addOption(new Option('--signals <kind>', 'how events become model input (see below)').choices([...REPLAY_SIGNALS, 'both']).default('flat'))
+    .option('--half-life-days <d>', 'decay: days after which a rating counts half (0 = no decay)', nonNegative, DEFAULT_HALF_LIFE_DAYS)
+    .option('--json', 'print the results as one JSON object on the last line (shape below)')
+    .addHelpText('after', HELP_AFTER)
     .action(function (this: Command, flags: ReplayFlags) {
       try {
-        run(flags);
+        run(flags, io(this));
       } catch (err) {
         this.error(`error: ${describe(err, flags.events)}`);
       }
     });
 }
 
-function run(flags: ReplayFlags): void {
+function run(flags: ReplayFlags, out: Io): void {
   const params = modelParams(flags);
   const rows = readInteractions(flags.events);
   const modes = flags.mode === 'all' ? [...REPLAY_MODES] : [flags.mode];
+  const kinds = flags.signals === 'both' ? [...REPLAY_SIGNALS] : [flags.signals];
   const progress = !flags.json && process.stderr.isTTY;
-  const results: Partial<Record<ReplayMode, ReplayResult>> = {};
-  for (const mode of modes) {
-    results[mode] = replay(rows, {
-      mode,
-      trainFraction: flags.trainFraction,
-      k: flags.k,
-      algorithm: flags.algorithm,
-      params,
-      retrainEvery: flags.retrainEvery,
-      windows: flags.windows,
-      onProgress: progress ? (done, total) => process.stderr.write(`\r${mode}: ${done}/${total} events${done === total ? '\n' : ''}`) : undefined,
-    });
+  const runs: Partial<Record<ReplaySignals, Modes>> = {};
+  for (const signals of kinds) {
+    const results: Modes = (runs[signals] = {});
+    const label = kinds.length > 1 ? `${signals} ` : '';
+    for (const mode of modes) {
+      results[mode] = replay(rows, {
+        mode,
+        trainFraction: flags.trainFraction,
+        k: flags.k,
+        algorithm: flags.algorithm,
+        params,
+        retrainEvery: flags.retrainEvery,
+        windows: flags.windows,
+        signals,
+        halfLifeDays: flags.halfLifeDays,
+        onProgress: progress ? (done, total) => process.stderr.write(`\r${label}${mode}: ${done}/${total} events${done === total ? '\n' : ''}`) : undefined,
+      });
+    }
   }
-  if (flags.json) console.log(JSON.stringify({ modes: results }));
-  else printHuman(results, flags.k, rows);
+  if (flags.json) out.out(JSON.stringify(replayJson(runs)) + '\n');
+  else printHuman(runs, flags.k, rows, out);
+}
+
+/** The --json object: `modes` as before (flat when it ran), plus every run under `signals`. */
+function replayJson(runs: Partial<Record<ReplaySignals, Modes>>): { modes: Modes; signals: Partial<Record<ReplaySignals, Modes>> } {
+  return { modes: (runs.flat ?? runs.decay)!, signals: runs };
 }
 
 /**
@@ -96,35 +135,55 @@ function modelParams(flags: ReplayFlags): Record<string, unknown> {
   return params;
 }
 
-function printHuman(results: Partial<Record<ReplayMode, ReplayResult>>, k: number, rows: RatingRow[]): void {
-  const first = Object.values(results)[0]!;
-  console.log(`${rows.length} events: ${first.trainEvents} train the initial ${first.algorithm} model, ${first.events} are replayed; k = ${k}`);
-  for (const r of Object.values(results)) {
-    console.log(`\n${r.mode}${r.retrains ? ` (${r.retrains} retrains)` : ''}`);
-    const lines = r.windows.map((w, i) => [String(i + 1), w.from.slice(0, 10), w.to.slice(0, 10), String(w.events), w.hitRate.toFixed(4), w.ndcg.toFixed(4), '']);
-    lines.push(['all', r.windows[0].from.slice(0, 10), r.windows.at(-1)!.to.slice(0, 10), String(r.events), r.hitRate.toFixed(4), r.ndcg.toFixed(4), r.eventsPerSecond.toFixed(0)]);
-    printTable(['window', 'from', 'to', 'events', `hit-rate@${k}`, `NDCG@${k}`, 'events/s'], lines);
-    console.log(`  repeats ${r.repeatEvents}, unknown items ${r.unknownItemEvents}, cold users ${r.coldUserEvents}; initial fit ${r.trainSeconds.toFixed(1)} s`);
+function printHuman(runs: Partial<Record<ReplaySignals, Modes>>, k: number, rows: RatingRow[], out: Io): void {
+  const first = Object.values(Object.values(runs)[0]!)[0]!;
+  out.out(`${rows.length} events: ${first.trainEvents} train the initial ${first.algorithm} model, ${first.events} are replayed; k = ${k}\n`);
+  for (const results of Object.values(runs)) {
+    for (const r of Object.values(results)) {
+      out.out(`\n${r.mode}${r.retrains ? ` (${r.retrains} retrains)` : ''}, ${signalsLabel(r)}\n`);
+      const lines = r.windows.map((w, i) => [String(i + 1), w.from.slice(0, 10), w.to.slice(0, 10), String(w.events), w.hitRate.toFixed(4), w.ndcg.toFixed(4), '']);
+      lines.push(['all', r.windows[0].from.slice(0, 10), r.windows.at(-1)!.to.slice(0, 10), String(r.events), r.hitRate.toFixed(4), r.ndcg.toFixed(4), r.eventsPerSecond.toFixed(0)]);
+      printTable(['window', 'from', 'to', 'events', `hit-rate@${k}`, `NDCG@${k}`, 'events/s'], lines, out);
+      out.out(`  repeats ${r.repeatEvents}, unknown items ${r.unknownItemEvents}, cold users ${r.coldUserEvents}; initial fit ${r.trainSeconds.toFixed(1)} s\n`);
+    }
   }
-  const base = results.static;
-  const live = [results['fold-in'], results['fold-in+retrain']].filter((r) => r !== undefined);
-  if (!base || live.length === 0) return;
-  console.log('');
-  for (const r of live) console.log(`lift of ${r.mode} over static: hit-rate ${lift(r.hitRate, base.hitRate)}, NDCG ${lift(r.ndcg, base.ndcg)}`);
+  const summary: string[] = [];
+  for (const results of Object.values(runs)) {
+    const base = results.static;
+    const live = [results['fold-in'], results['fold-in+retrain']].filter((r) => r !== undefined);
+    if (!base) continue;
+    for (const r of live) summary.push(`lift of ${r.mode} over static (${r.signals}): hit-rate ${lift(r.hitRate, base.hitRate)}, NDCG ${lift(r.ndcg, base.ndcg)}`);
+  }
+  const { flat, decay } = runs;
+  if (flat && decay) {
+    for (const mode of Object.keys(flat) as ReplayMode[]) {
+      const f = flat[mode]!, d = decay[mode]!;
+      summary.push(
+        `${signalsLabel(d)} vs flat, ${mode}: hit-rate ${lift(d.hitRate, f.hitRate, 'flat')}, NDCG ${lift(d.ndcg, f.ndcg, 'flat')}; ` +
+          `${f.msPerEvent.toFixed(3)} → ${d.msPerEvent.toFixed(3)} ms/event`,
+      );
+    }
+  }
+  if (summary.length > 0) out.out(`\n${summary.join('\n')}\n`);
 }
 
-function lift(value: number, base: number): string {
-  if (base === 0) return value === 0 ? '+0.0%' : 'n/a (static is 0)';
+function signalsLabel(r: ReplayResult): string {
+  if (r.signals === 'flat') return 'flat signals';
+  return r.halfLifeDays === 0 ? 'decay signals (no decay: star weights only)' : `decay signals (half-life ${r.halfLifeDays} days)`;
+}
+
+function lift(value: number, base: number, baseName = 'static'): string {
+  if (base === 0) return value === 0 ? '+0.0%' : `n/a (${baseName} is 0)`;
   const pct = (value / base - 1) * 100;
   return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%`;
 }
 
 /** Left-aligned first columns, right-aligned numbers. */
-function printTable(header: string[], lines: string[][]): void {
+function printTable(header: string[], lines: string[][], out: Io): void {
   const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
-  const format = (cells: string[]) => '  ' + cells.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
-  console.log(format(header));
-  for (const l of lines) console.log(format(l));
+  const format = (cells: string[]) => '  ' + cells.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ') + '\n';
+  out.out(format(header));
+  for (const l of lines) out.out(format(l));
 }
 
 function describe(err: unknown, file: string): string {

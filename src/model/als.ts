@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { Interactions } from '../data/interactions.ts';
 import { Rng } from '../data/rng.ts';
-import { alsExplicitSolve, alsScratchFloats, putCsr } from '../wasm/als.ts';
+import { alsScratchFloats, putCsr, type Csr } from '../wasm/als.ts';
+import { runInline, runThreaded, shareRows, type Call, type Schedule } from '../wasm/pool.ts';
 import { FactorModel } from './factor-model.ts';
 import type { Row } from './history.ts';
 import { explainLinear, solveExplicitRow } from './row-solvers.ts';
-import { factors, iterations, nonNegative, parseParams, seed } from './params.ts';
+import { factors, iterations, nonNegative, parseParams, seed, threads } from './params.ts';
 import type { Side } from './side.ts';
 
 const schema = z
@@ -17,6 +18,7 @@ const schema = z
     regBias: nonNegative(0.1),
     initStd: nonNegative(0.1),
     seed: seed(),
+    threads: threads(),
   })
   .strict();
 export type AlsParams = z.output<typeof schema>;
@@ -24,35 +26,101 @@ export type AlsParams = z.output<typeof schema>;
 /**
  * Explicit-feedback ALS with user and item biases (Zhou et al. ALS-WR weighting): alternately
  * solves every user's [p_u; b_u] and every item's [q_i; b_i] exactly by Cholesky.
+ *
+ * Rows are independent, so each half-sweep deals its rows to `threads` threads in chunks of about
+ * equal work (see shareRows); `fitAsync` runs them in parallel, bit-identical to `fit`.
  */
 export class Als extends FactorModel<AlsParams> {
   readonly algorithm = 'als' as const;
+  /** Set while fitAsync runs fit() for its setup only; the sweeps then run on the thread pool. */
+  private deferTraining = false;
 
   constructor(params: Record<string, unknown> = {}) {
     super(parseParams(schema, params), true, 'last');
   }
 
+  /**
+   * Trains with `threads` threads (the calling thread and threads − 1 workers). With threads 1
+   * this is `fit`. Do not use the model until the promise settles.
+   */
+  async fitAsync(data: Interactions): Promise<this> {
+    if (this.params.threads <= 1) return this.fit(data);
+    let laidOut = false;
+    try {
+      await runThreaded(this.core, this.params.threads, () => {
+        this.deferTraining = true;
+        try {
+          this.fit(data); // ids, history, mean, initial factors, while the workers boot
+        } finally {
+          this.deferTraining = false;
+        }
+        laidOut = true;
+        return this.schedule(data);
+      });
+    } catch (error) {
+      if (laidOut) this.invalidate();
+      throw error;
+    }
+    this.markFitted();
+    return this;
+  }
+
   protected train(data: Interactions): void {
-    const { factors: k, reg, regBias } = this.params;
+    const k = this.params.factors;
     const rng = new Rng(this.params.seed);
     const q = this.core.f32(this.items.factors, this.items.size * k);
     for (let t = 0; t < q.length; t++) q[t] = rng.normal() * this.params.initStd;
-    const mark = this.core.mark();
-    const byUser = putCsr(this.core, data.byUser());
-    const byItem = putCsr(this.core, data.byItem());
-    const scratch = this.core.allocF32(alsScratchFloats(this.core, k));
-    for (let it = 0; it < this.params.iterations; it++) {
-      this.halfSweep(byUser, this.users, this.items, scratch, reg, regBias);
-      this.halfSweep(byItem, this.items, this.users, scratch, reg, regBias);
-    }
-    this.core.release(mark);
+    if (!this.deferTraining) runInline(this.core, this.schedule(data));
   }
 
-  private halfSweep(csr: ReturnType<typeof putCsr>, target: Side, other: Side, scratch: number, reg: number, regBias: number): void {
-    alsExplicitSolve(
-      this.core, csr, 0, target.size, other.factors, other.bias, this.mean, this.params.factors,
-      reg, regBias, target.factors, target.bias, scratch,
+  /** The sweeps, one step per half-sweep: each thread its share of the rows and its own scratch. */
+  private *schedule(data: Interactions): Schedule {
+    const { factors: k, threads } = this.params;
+    const m = k + 1;
+    // Relative work of a row with n ratings: the dual n×n solve below m entries, else the primal.
+    const cost = (n: number) => 1 + (n <= m ? (n * n) / m + n ** 3 / (3 * m * m) : n + m / 3);
+    const mark = this.core.mark();
+    let top = -1;
+    try {
+      const userCsr = data.byUser();
+      const itemCsr = data.byItem();
+      const byUser = putCsr(this.core, userCsr);
+      const byItem = putCsr(this.core, itemCsr);
+      const scratch = Array.from({ length: threads }, () => this.core.allocF32(alsScratchFloats(this.core, k)));
+      top = this.core.mark();
+      const userRanges = shareRows(userCsr.indptr, threads, cost);
+      const itemRanges = shareRows(itemCsr.indptr, threads, cost);
+      for (let it = 0; it < this.params.iterations; it++) {
+        yield this.halfSweep(byUser, userRanges, this.users, this.items, scratch);
+        yield this.halfSweep(byItem, itemRanges, this.items, this.users, scratch);
+      }
+    } finally {
+      // Leak rather than free memory someone allocated after ours (a model used mid-fitAsync).
+      if (top < 0 || this.core.mark() === top) this.core.release(mark);
+    }
+  }
+
+  private halfSweep(csr: Csr, ranges: Array<Array<[number, number]>>, target: Side, other: Side, scratch: number[]): Call[][] {
+    const { factors: k, reg, regBias } = this.params;
+    return ranges.map((own, t) =>
+      own.map(([start, end]) => ({
+        fn: 'alsExplicitSolve',
+        args: [
+          csr.indptr, csr.indices, csr.values, start, end, other.factors, other.bias, this.mean,
+          k, reg, regBias, target.factors, target.bias, scratch[t],
+        ],
+      })),
     );
+  }
+
+  /** After a failed threaded fit: non-finite factors make markFitted leave the model unfitted. */
+  private invalidate(): void {
+    this.core.f32(this.users.factors, 1)[0] = NaN;
+    try {
+      this.markFitted();
+    } catch {
+      // expected: the model is now unfitted
+    }
   }
 
   protected solveRow(row: Row, other: Side, out: number, outBias: number): void {

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { Interactions } from '../data/interactions.ts';
 import { Rng } from '../data/rng.ts';
-import { alsImplicitSolveCG, alsImplicitSolveCholesky, alsScratchFloats, gram, putCsr } from '../wasm/als.ts';
+import { alsScratchFloats, gram, putCsr, type Csr } from '../wasm/als.ts';
+import { runInline, runThreaded, shareRows, type Call, type Schedule } from '../wasm/pool.ts';
 import { FactorModel } from './factor-model.ts';
 import type { Row } from './history.ts';
 import { explainImplicit, solveImplicitRow } from './row-solvers.ts';
-import { factors, iterations, nonNegative, parseParams, seed } from './params.ts';
+import { factors, iterations, nonNegative, parseParams, seed, threads } from './params.ts';
 import type { Side } from './side.ts';
 
 const schema = z
@@ -19,6 +20,7 @@ const schema = z
     cgSteps: z.number().int().min(0).max(64).default(3),
     initStd: nonNegative(0.01),
     seed: seed(),
+    threads: threads(),
   })
   .strict();
 export type ImplicitAlsParams = z.output<typeof schema>;
@@ -26,6 +28,9 @@ export type ImplicitAlsParams = z.output<typeof schema>;
 /**
  * Implicit-feedback ALS (Hu, Koren & Volinsky 2008) with the YᵀY trick and warm-started
  * conjugate gradient (Takács et al.), the model behind liverec's living profiles.
+ *
+ * Each half-sweep computes YᵀY once, then deals its rows to `threads` threads in chunks of about
+ * equal work (see shareRows); `fitAsync` solves them in parallel, bit-identical to `fit`.
  */
 export class ImplicitAls extends FactorModel<ImplicitAlsParams> {
   readonly algorithm = 'implicit-als' as const;
@@ -33,9 +38,37 @@ export class ImplicitAls extends FactorModel<ImplicitAlsParams> {
   private itemGram = 0;
   private itemGram64: Float64Array | null = null;
   private userGramBuffer = 0;
+  /** Set while fitAsync runs fit() for its setup only; the sweeps then run on the thread pool. */
+  private deferTraining = false;
 
   constructor(params: Record<string, unknown> = {}) {
     super(parseParams(schema, params), false, 'sum');
+  }
+
+  /**
+   * Trains with `threads` threads (the calling thread and threads − 1 workers). With threads 1
+   * this is `fit`. Do not use the model until the promise settles.
+   */
+  async fitAsync(data: Interactions): Promise<this> {
+    if (this.params.threads <= 1) return this.fit(data);
+    let laidOut = false;
+    try {
+      await runThreaded(this.core, this.params.threads, () => {
+        this.deferTraining = true;
+        try {
+          this.fit(data); // ids, history, initial factors, while the workers boot
+        } finally {
+          this.deferTraining = false;
+        }
+        laidOut = true;
+        return this.schedule(data);
+      });
+    } catch (error) {
+      if (laidOut) this.invalidate();
+      throw error;
+    }
+    this.markFitted();
+    return this;
   }
 
   protected train(data: Interactions): void {
@@ -45,25 +78,60 @@ export class ImplicitAls extends FactorModel<ImplicitAlsParams> {
       const m = this.core.f32(side.factors, side.size * k);
       for (let t = 0; t < m.length; t++) m[t] = rng.normal() * this.params.initStd;
     }
-    const mark = this.core.mark();
-    const byUser = putCsr(this.core, data.byUser());
-    const byItem = putCsr(this.core, data.byItem());
-    const scratch = this.core.allocF32(alsScratchFloats(this.core, k));
-    const g = this.core.allocF32(k * k);
-    for (let it = 0; it < this.params.iterations; it++) {
-      this.halfSweep(byUser, this.users, this.items, g, scratch);
-      this.halfSweep(byItem, this.items, this.users, g, scratch);
-    }
-    this.core.release(mark);
+    if (!this.deferTraining) runInline(this.core, this.schedule(data));
   }
 
-  private halfSweep(csr: ReturnType<typeof putCsr>, target: Side, other: Side, g: number, scratch: number): void {
+  /** The sweeps, one step per half-sweep: each thread its share of the rows and its own scratch. */
+  private *schedule(data: Interactions): Schedule {
+    const { factors: k, cgSteps, threads } = this.params;
+    // Relative work of a row with n entries: CG costs (steps + 1)·(k² + 2nk); the exact solve
+    // n·k²/2 + k³/6 + k², or n·k²/2 + n²·k/2 + n³/6 by Woodbury for n ≤ k/2.
+    const cost = cgSteps > 0
+      ? (n: number) => n + k / 2
+      : (n: number) => (n <= k / 2 ? n + (n * n) / k + n ** 3 / (3 * k * k) : n + k / 3 + 2);
+    const mark = this.core.mark();
+    let top = -1;
+    try {
+      const userCsr = data.byUser();
+      const itemCsr = data.byItem();
+      const byUser = putCsr(this.core, userCsr);
+      const byItem = putCsr(this.core, itemCsr);
+      const scratch = Array.from({ length: threads }, () => this.core.allocF32(alsScratchFloats(this.core, k)));
+      const g = this.core.allocF32(k * k);
+      top = this.core.mark();
+      const userRanges = shareRows(userCsr.indptr, threads, cost);
+      const itemRanges = shareRows(itemCsr.indptr, threads, cost);
+      for (let it = 0; it < this.params.iterations; it++) {
+        yield this.halfSweep(byUser, userRanges, this.users, this.items, g, scratch);
+        yield this.halfSweep(byItem, itemRanges, this.items, this.users, g, scratch);
+      }
+    } finally {
+      // Leak rather than free memory someone allocated after ours (a model used mid-fitAsync).
+      if (top < 0 || this.core.mark() === top) this.core.release(mark);
+    }
+  }
+
+  /** Computes YᵀY of `other` here (once, on the calling thread), then one solve call per range. */
+  private halfSweep(csr: Csr, ranges: Array<Array<[number, number]>>, target: Side, other: Side, g: number, scratch: number[]): Call[][] {
     const { factors: k, reg, alpha, cgSteps } = this.params;
     gram(this.core, other.factors, other.size, k, g);
-    if (cgSteps > 0) {
-      alsImplicitSolveCG(this.core, csr, 0, target.size, other.factors, g, k, reg, alpha, cgSteps, target.factors, scratch);
-    } else {
-      alsImplicitSolveCholesky(this.core, csr, 0, target.size, other.factors, g, k, reg, alpha, target.factors, scratch);
+    return ranges.map((own, t) =>
+      own.map(([start, end]) => {
+        const rows = [csr.indptr, csr.indices, csr.values, start, end, other.factors, g, k, reg, alpha];
+        return cgSteps > 0
+          ? { fn: 'alsImplicitSolveCG', args: [...rows, cgSteps, target.factors, scratch[t]] }
+          : { fn: 'alsImplicitSolveCholesky', args: [...rows, target.factors, scratch[t]] };
+      }),
+    );
+  }
+
+  /** After a failed threaded fit: non-finite factors make markFitted leave the model unfitted. */
+  private invalidate(): void {
+    this.core.f32(this.users.factors, 1)[0] = NaN;
+    try {
+      this.markFitted();
+    } catch {
+      // expected: the model is now unfitted
     }
   }
 

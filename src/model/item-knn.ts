@@ -5,7 +5,7 @@ import { Interactions } from '../data/interactions.ts';
 import { ModelStateError, UnknownIdError } from '../errors.ts';
 import { Core } from '../wasm/core.ts';
 import { accumLength, itemNorms, knnScores, touchedLength } from '../wasm/knn.ts';
-import { runInline, runThreaded, splitRows, type Schedule } from '../wasm/pool.ts';
+import { runInline, runThreaded, shareRows, type Schedule } from '../wasm/pool.ts';
 import { DEFAULT_N, checkN, selectRanked, tombstone } from './factor-model.ts';
 import { encodeModel, type ModelState } from './format.ts';
 import { History, toRow, type Row } from './history.ts';
@@ -28,8 +28,8 @@ export type ItemKnnParams = z.output<typeof schema>;
  * Item-based nearest neighbours with cosine similarity: an item scores by the summed
  * similarity to the items the user interacted with, weighted by those interactions.
  *
- * Items' neighbour lists are independent, so the items are split into `threads` contiguous ranges
- * of about equal work; `fitAsync` computes them in parallel, bit-identical to `fit`.
+ * Items' neighbour lists are independent, so the items are dealt to `threads` threads in chunks
+ * of about equal work (see shareRows); `fitAsync` computes them in parallel, bit-identical to `fit`.
  */
 export class ItemKnn implements Recommender {
   readonly algorithm = 'item-knn' as const;
@@ -69,7 +69,7 @@ export class ItemKnn implements Recommender {
   async fitAsync(data: Interactions): Promise<this> {
     if (this.params.threads <= 1) return this.fit(data);
     this.fitted = false;
-    await runThreaded(this.core, this.params.threads, this.schedule(data));
+    await runThreaded(this.core, this.params.threads, () => this.schedule(data));
     this.fitted = true;
     return this;
   }
@@ -98,17 +98,15 @@ export class ItemKnn implements Recommender {
         touched: this.core.allocI32(touchedLength(nItems)),
       }));
       top = this.core.mark();
-      const ranges = splitRows(workPrefix(this.byItem, byUser), T);
-      yield scratch.map(({ accum, touched }, t) =>
-        ranges[t + 1] > ranges[t]
-          ? [{
-            fn: 'cosineNeighbors',
-            args: [
-              it.indptr, it.indices, it.values, norms, us.indptr, us.indices, us.values,
-              nItems, K, this.params.shrink, ranges[t], ranges[t + 1], this.neighbors, this.sims, accum, touched,
-            ],
-          }]
-          : [],
+      const ranges = T > 1 ? shareRows(workPrefix(this.byItem, byUser, nItems), T) : [[[0, nItems] as [number, number]]];
+      yield ranges.map((own, t) =>
+        own.map(([start, end]) => ({
+          fn: 'cosineNeighbors',
+          args: [
+            it.indptr, it.indices, it.values, norms, us.indptr, us.indices, us.values,
+            nItems, K, this.params.shrink, start, end, this.neighbors, this.sims, scratch[t].accum, scratch[t].touched,
+          ],
+        })),
       );
     } finally {
       // Leak rather than free memory someone allocated after ours (a model used mid-fitAsync).
@@ -304,19 +302,21 @@ function norm(values: Float32Array): number {
 }
 
 /**
- * Cumulative work of the items (item i's is indptr[i+1] − indptr[i], the indptr form splitRows
- * takes): every co-rating it accumulates — the lengths of its users' rows — plus a few per item
- * for selecting its top K, clearing its accumulators and the accum fill each call does anyway.
+ * Cumulative work of the items, in the indptr form splitRows takes (item i's is prefix[i+1] −
+ * prefix[i]): every co-rating it accumulates — the lengths of its users' rows, W — plus ranking
+ * the co-rated items it touched (at most min(W, nItems), each a division and a heap test, ~4 co-
+ * ratings' worth) plus a per-item constant for sorting and writing its list (fitted on
+ * ml-latest-small and synthetic power-law data).
  */
-function workPrefix(byItem: Csr, byUser: Csr): Float64Array {
+function workPrefix(byItem: Csr, byUser: Csr, nItems: number): Float64Array {
   const prefix = new Float64Array(byItem.rows + 1);
   for (let i = 0; i < byItem.rows; i++) {
-    let work = 4;
+    let work = 0;
     for (let p = byItem.indptr[i]; p < byItem.indptr[i + 1]; p++) {
       const u = byItem.indices[p];
       work += byUser.indptr[u + 1] - byUser.indptr[u];
     }
-    prefix[i + 1] = prefix[i] + work;
+    prefix[i + 1] = prefix[i] + work + 4 * Math.min(work, nItems) + 300;
   }
   return prefix;
 }

@@ -9,6 +9,13 @@ export const iterations = (d: number) => z.number().int().min(1, 'iterations mus
 export const nonNegative = (d: number) => z.number().min(0).finite().default(d);
 export const positive = (d: number) => z.number().positive().finite().default(d);
 export const seed = () => z.number().int().min(0).default(42);
+/**
+ * Training threads: the calling thread plus threads − 1 workers over the same WebAssembly memory,
+ * used by `fitAsync` (`fit` always runs on the calling thread, same schedule). Default 1, the
+ * single-thread path. ALS, implicit ALS and item-kNN give bit-identical models for any value;
+ * SVD's blocked SGD schedule depends on it (deterministic per seed and thread count).
+ */
+export const threads = () => z.number().int().min(1, 'threads must be at least 1').max(64).default(1);
 
 /** Validates user-supplied params against a schema, naming the offending field on failure. */
 export function parseParams<S extends z.ZodType>(schema: S, given: Record<string, unknown>): z.output<S> {

@@ -1,6 +1,7 @@
 /**
  * What runs in front of every /v1 route (API key check, then the body read), and `jsonBody`,
- * through which routes get at the body that was read.
+ * through which routes get at the body that was read. The key digests are shared with the rate
+ * limiter, which counts requests per key.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -10,9 +11,14 @@ import { PayloadTooLargeError, UnauthorizedError } from './errors.ts';
 
 // Comparing fixed-size digests keeps timingSafeEqual usable (it needs equal lengths) and keeps
 // the key's length from leaking through an early length check.
-const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+export const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
 const BEARER = /^Bearer +(\S+) *$/i;
+
+/** The digest of the bearer token the request presents (of '' when there is none). */
+export function presentedKeyDigest(c: Context): Buffer {
+  return digest(BEARER.exec(c.req.header('authorization') ?? '')?.[1] ?? '');
+}
 
 /**
  * Guards `/v1/*`: writes (anything but GET/HEAD) need `apiKey`; reads need `readKey` or
@@ -31,7 +37,7 @@ export function requireKeys(options: { apiKey?: string; readKey?: string }): Mid
     const isRead = c.req.method === 'GET' || c.req.method === 'HEAD';
     const accepted = isRead ? read : write;
     if (accepted.length > 0) {
-      const presented = digest(BEARER.exec(c.req.header('authorization') ?? '')?.[1] ?? '');
+      const presented = presentedKeyDigest(c);
       // Check every key without short-circuiting, so timing does not reveal which one matched.
       let ok = false;
       for (const key of accepted) ok = timingSafeEqual(key, presented) || ok;

@@ -8,13 +8,22 @@ import { FEEDBACK_TYPES } from '../store/types.ts';
  */
 
 const ID_RULE = 'must be 1–256 characters';
+const ID_CHARSET_RULE = 'must contain only printable characters: no control characters, line separators or unpaired surrogates';
 const N_RULE = 'must be an integer from 1 to 100';
 const MAX_BATCH = 10_000;
 const BATCH_RULE = `must be an array of 1–${MAX_BATCH} entries`;
 const DAY_MS = 86_400_000;
 const TIMESTAMP_RULE = 'must be integer epoch milliseconds or an ISO-8601 date-time with a timezone';
 
+/** An id the API only looks up: anything stored once (e.g. by an older version) stays readable and erasable. */
 export const id = z.string().min(1, ID_RULE).max(256, ID_RULE);
+
+/**
+ * An id the API stores. Control characters and line separators break logs, CSV exports and admin
+ * screens; a lone surrogate is not valid UTF-8, so SQLite would store it as U+FFFD and two
+ * different ids would become one.
+ */
+export const newId = id.regex(/^[^\p{Cc}\p{Cs}\p{Zl}\p{Zp}]*$/u, ID_CHARSET_RULE);
 
 /** `n` as a query parameter; absent means 10. */
 export const nQuery = z
@@ -47,14 +56,37 @@ function commaList(entry: z.ZodType<string, string>) {
 export const categoryList = commaList(z.string().max(256, ID_RULE));
 export const idList = commaList(id);
 
+const MAX_METADATA_DEPTH = 32;
+
+/** True when `value` nests objects/arrays more than `levels` deep; recurses at most `levels` + 1 deep. */
+function deeperThan(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (levels === 0) return true;
+  for (const child of Object.values(value)) if (deeperThan(child, levels - 1)) return true;
+  return false;
+}
+
+/**
+ * Free-form, but bounded in depth: it is serialised recursively on the way to the store and back,
+ * and a few thousand levels overflow the stack (a 500, found by fuzzing).
+ */
+const metadata = z
+  .record(z.string(), z.unknown())
+  .refine((m) => !deeperThan(m, MAX_METADATA_DEPTH), `must be nested at most ${MAX_METADATA_DEPTH} levels deep`);
+
 const itemFields = {
-  title: z.string().nullable().optional(),
+  // Titles are stored as raw text (unlike JSON-encoded metadata), where a lone surrogate is mangled.
+  title: z
+    .string()
+    .regex(/^\P{Cs}*$/u, 'must be valid Unicode text: no unpaired surrogates')
+    .nullable()
+    .optional(),
   categories: z.array(z.string().min(1, ID_RULE).max(256, ID_RULE)).optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  metadata: metadata.optional(),
   available: z.boolean().optional(),
 };
 
-const item = z.object({ itemId: id, ...itemFields });
+const item = z.object({ itemId: newId, ...itemFields });
 
 export const itemBatch = z.array(item, { error: BATCH_RULE }).min(1, BATCH_RULE).max(MAX_BATCH, BATCH_RULE);
 
@@ -80,8 +112,8 @@ function epochMs(raw: unknown): number | undefined {
 export function feedbackEvent(now: number) {
   return z
     .object({
-      userId: id,
-      itemId: id,
+      userId: newId,
+      itemId: newId,
       type: z.enum(FEEDBACK_TYPES),
       value: z.number().nullable().optional(),
       timestamp: z.unknown().optional(),
@@ -104,3 +136,9 @@ export function feedbackEvent(now: number) {
 export function feedbackBatch(now: number) {
   return z.array(feedbackEvent(now)).min(1, BATCH_RULE).max(MAX_BATCH, BATCH_RULE);
 }
+
+/** A batch whose rows are checked one by one (partial import): only its shape is checked here. */
+export const rowBatch = z.array(z.unknown(), { error: BATCH_RULE }).min(1, BATCH_RULE).max(MAX_BATCH, BATCH_RULE);
+
+/** A boolean query flag; absent means false. */
+export const flagQuery = z.enum(['true', 'false']).optional().transform((flag) => flag === 'true');

@@ -8,11 +8,20 @@ import { InvalidInputError } from '../errors.ts';
  * `rule` below words zod's built-in checks the same way, so clients see one style.
  */
 export function validate<S extends z.ZodType>(schema: S, input: unknown, field?: string): z.output<S> {
+  const result = check(schema, input, field);
+  if (result.ok) return result.data;
+  throw new InvalidInputError(result.message, result.field);
+}
+
+export type Checked<T> = { ok: true; data: T } | { ok: false; field: string; message: string };
+
+/** `validate` without the throw, for callers that collect problems (partial imports). */
+export function check<S extends z.ZodType>(schema: S, input: unknown, field?: string): Checked<z.output<S>> {
   const result = schema.safeParse(input, { error: rule });
-  if (result.success) return result.data;
+  if (result.success) return { ok: true, data: result.data };
   const issue = result.error.issues[0];
   const name = fieldName(field ?? '', issue.path) || 'body';
-  throw new InvalidInputError(`${name} ${issue.message}`, name);
+  return { ok: false, field: name, message: `${name} ${issue.message}` };
 }
 
 function fieldName(prefix: string, path: PropertyKey[]): string {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/engine/config.ts';
+import { decay } from '../../src/engine/signals.ts';
 import { InvalidInputError } from '../../src/errors.ts';
 import type { RatingRow } from '../../src/eval/readers.ts';
 import { replay } from '../../src/eval/replay.ts';
+import { cli, tempDir } from '../cli/helpers.ts';
 
 const row = (user: string, item: string, timestamp: number): RatingRow => ({ user, item, value: 1, timestamp });
 
@@ -116,6 +119,152 @@ describe('replay: profiles that learn as feedback arrives', () => {
   });
 });
 
+/**
+ * Old interest vs recent interest, small enough to score by hand with item-knn (cosine, k = 1).
+ * Three A-fans rate a0 a1 a2 and three B-fans rate b0 b1, all on day 0. Two switchers rated a0
+ * and a1 on day 0 too; s1 rated b0 on day 1000, still in training. The test events: s1 rates b1
+ * on day 1001, then s2 rates b0 and b1 just after. Every rating is 1 star, so decay is the only
+ * thing that differs from flat weights.
+ */
+const DAY = 86_400_000;
+function switchers(): { rows: RatingRow[]; trainFraction: number } {
+  const rows: RatingRow[] = [];
+  const rate = (user: string, item: string, day: number, ms = 0) => rows.push({ user, item, value: 1, timestamp: day * DAY + ms });
+  for (let f = 0; f < 3; f++) {
+    for (const item of ['a0', 'a1', 'a2']) rate(`fanA${f}`, item, 0);
+    for (const item of ['b0', 'b1']) rate(`fanB${f}`, item, 0);
+  }
+  for (const s of ['s1', 's2']) for (const item of ['a0', 'a1']) rate(s, item, 0);
+  rate('s1', 'b0', 1000);
+  const train = rows.length; // 20
+  rate('s1', 'b1', 1001);
+  rate('s2', 'b0', 1001, 1000);
+  rate('s2', 'b1', 1001, 2000);
+  return { rows, trainFraction: train / rows.length };
+}
+
+describe('replay: decay signals (hand-computed, item-knn, k = 1)', () => {
+  const { rows, trainFraction } = switchers();
+  const run = (mode: 'static' | 'fold-in', signals: 'flat' | 'decay', halfLifeDays?: number) =>
+    replay(rows, { mode, signals, halfLifeDays, algorithm: 'item-knn', k: 1, trainFraction, windows: 3 });
+  // A rating 1000 days older than the user's latest event, with the default 365-day half-life:
+  // 2^(−1000/365) ≈ 0.150 (above the engine's decay floor).
+  const d = decay('rating', 1000 * DAY, resolveConfig());
+
+  it('flat: the two old A items outvote the one recent B item, so A keeps the top spot', () => {
+    // Item columns: a0 = a1 = {3 A-fans, s1, s2}, a2 = {3 A-fans}: cos(a0, a2) = 3/√15 ≈ 0.775.
+    // b0 = {3 B-fans, s1}, b1 = {3 B-fans}: cos(b0, b1) = 3/√12 ≈ 0.866; no A–B overlap
+    // but s1, so cos(a0, b0) = 1/(√5·2) ≈ 0.224 and cos(a0, b1) = 0.
+    // s1 (and s2 once b0 is folded in) has {a0, a1, b0}: a2 scores 2·0.775 = 1.549 > b1 0.866.
+    for (const mode of ['static', 'fold-in'] as const) {
+      const r = run(mode, 'flat');
+      expect(r).toMatchObject({ signals: 'flat', halfLifeDays: null, decayFloor: null, events: 3, trainEvents: 20 });
+      expect(r.windows.map((w) => w.hitRate)).toEqual([0, 0, 0]);
+    }
+  });
+
+  it('decay: the recent B item outweighs the faded A items, in training and in fold-in', () => {
+    expect(d).toBeGreaterThan(resolveConfig().decayFloor);
+    expect(d).toBeCloseTo(2 ** (-1000 / 365), 12);
+    // Training: s1's a0, a1 weigh d (b0 is their latest event), s2's weigh 1 (a1 is theirs).
+    // a0 = a1 = {1,1,1, d, 1}: cos(a0, a2) = 3/(√3·√(4 + d²)) ≈ 0.864; cos(b0, b1) ≈ 0.866 as flat.
+    const cosA = 3 / (Math.sqrt(3) * Math.sqrt(4 + d * d));
+    const cosB = 3 / Math.sqrt(12);
+    // (s1, b1): a2 scores 2·d·cosA ≈ 0.26 < b1's 1·cosB → b1 tops the list: a hit.
+    expect(2 * d * cosA).toBeLessThan(cosB);
+    // (s2, b0): s2 still has only {a0, a1}: a2 (2·cosA) beats b0 (2·cos(a0, b0), tiny) → miss.
+    // (s2, b1): static still sees {a0, a1} → a2, a miss; fold-in has b0 now (age 0) and a0, a1
+    //           1000 days older (weight d): the same scores as s1 → b1, a hit.
+    const frozen = run('static', 'decay');
+    expect(frozen).toMatchObject({ signals: 'decay', halfLifeDays: 365, decayFloor: resolveConfig().decayFloor });
+    expect(frozen.windows.map((w) => w.hitRate)).toEqual([1, 0, 0]);
+    expect(frozen.hitRate).toBeCloseTo(1 / 3, 12);
+    const live = run('fold-in', 'decay');
+    expect(live.windows.map((w) => w.hitRate)).toEqual([1, 0, 1]);
+    expect(live.hitRate).toBeCloseTo(2 / 3, 12);
+    // k = 1: every hit is at rank 1.
+    expect(live.ndcg).toBeCloseTo(live.hitRate, 12);
+  });
+
+  it('half-life 0 keeps the star weights but never decays: with 1-star ratings it is flat', () => {
+    for (const mode of ['static', 'fold-in'] as const) {
+      const r = run(mode, 'decay', 0);
+      expect(r.halfLifeDays).toBe(0);
+      expect(r.windows.map((w) => w.hitRate)).toEqual([0, 0, 0]);
+    }
+  });
+});
+
+describe('replay: decay signals with implicit ALS', () => {
+  const { rows, trainFraction } = clusterStream();
+  const common = { algorithm: 'implicit-als', params: { factors: 2, iterations: 10, reg: 0.1, alpha: 10 }, k: 3, trainFraction };
+  const metrics = (r: ReturnType<typeof replay>) => ({ hitRate: r.hitRate, ndcg: r.ndcg, windows: r.windows });
+
+  it('1-star ratings without decay give exactly the flat model: same ids, same weights, same fit', () => {
+    // The stream's rows are 1-star ratings one second apart: decay over seconds is ~1, but only
+    // half-life 0 makes every weight exactly 1.
+    for (const mode of ['static', 'fold-in', 'fold-in+retrain'] as const) {
+      const flat = replay(rows, { ...common, mode, retrainEvery: 8 });
+      const engine = replay(rows, { ...common, mode, retrainEvery: 8, signals: 'decay', halfLifeDays: 0 });
+      expect(metrics(engine)).toEqual(metrics(flat));
+    }
+  });
+
+  it('weighs ratings per star: 5-star events change the model where flat ignores the stars', () => {
+    const starred = rows.map((r, t) => ({ ...r, value: t % 2 === 0 ? 5 : 0.5 }));
+    const flat = replay(starred, { ...common, mode: 'fold-in' });
+    expect(metrics(flat)).toEqual(metrics(replay(rows, { ...common, mode: 'fold-in' })));
+    const engine = replay(starred, { ...common, mode: 'fold-in', signals: 'decay', halfLifeDays: 0 });
+    expect(engine.windows.map((w) => w.ndcg)).not.toEqual(flat.windows.map((w) => w.ndcg));
+  });
+});
+
+describe('replay --signals (CLI)', () => {
+  const { rows, trainFraction } = switchers();
+  const tmp = tempDir();
+  const file = tmp.write('switchers.csv', ['user,item,value,timestamp', ...rows.map((r) => `${r.user},${r.item},${r.value},${r.timestamp}`)].join('\n') + '\n');
+  const args = ['replay', '--events', file, '--algorithm', 'item-knn', '--k', '1', '--train-fraction', trainFraction.toFixed(4), '--windows', '3'];
+  const lastLine = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!);
+
+  it('both: "modes" stays the flat run, "signals" holds flat and decay', async () => {
+    const { code, stdout, stderr } = await cli(...args, '--signals', 'both', '--json');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const json = lastLine(stdout);
+    expect(Object.keys(json)).toEqual(['modes', 'signals']);
+    expect(Object.keys(json.signals)).toEqual(['flat', 'decay']);
+    expect(json.modes).toEqual(json.signals.flat);
+    for (const kind of ['flat', 'decay']) expect(Object.keys(json.signals[kind])).toEqual(['static', 'fold-in', 'fold-in+retrain']);
+    expect(json.signals.flat['fold-in']).toMatchObject({ signals: 'flat', halfLifeDays: null, decayFloor: null, events: 3, hitRate: 0 });
+    expect(json.signals.decay.static).toMatchObject({ signals: 'decay', halfLifeDays: 365, events: 3 });
+    expect(json.signals.decay.static.hitRate).toBeCloseTo(1 / 3, 12);
+    expect(json.signals.decay['fold-in'].hitRate).toBeCloseTo(2 / 3, 12);
+  });
+
+  it('flat by default, as before; decay alone with its half-life', async () => {
+    const flat = lastLine((await cli(...args, '--mode', 'fold-in', '--json')).stdout);
+    expect(Object.keys(flat.modes)).toEqual(['fold-in']);
+    expect(flat.modes['fold-in']).toMatchObject({ signals: 'flat', hitRate: 0 });
+    expect(flat.signals).toEqual({ flat: flat.modes });
+    const decayed = lastLine((await cli(...args, '--mode', 'fold-in', '--signals', 'decay', '--half-life-days', '90', '--json')).stdout);
+    expect(decayed.modes['fold-in']).toMatchObject({ signals: 'decay', halfLifeDays: 90 });
+    expect(decayed.signals).toEqual({ decay: decayed.modes });
+  });
+
+  it('prints a flat vs decay comparison, and rejects a bad signals kind or half-life', async () => {
+    const { code, stdout } = await cli(...args, '--mode', 'fold-in', '--signals', 'both');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/fold-in, decay signals \(half-life 365 days\)/);
+    expect(stdout).toMatch(/decay signals \(half-life 365 days\) vs flat, fold-in: hit-rate n\/a \(flat is 0\), NDCG n\/a \(flat is 0\); [\d.]+ → [\d.]+ ms\/event/);
+    const bad = await cli(...args, '--signals', 'fresh');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--signals/);
+    const negative = await cli(...args, '--signals', 'decay', '--half-life-days', '-1');
+    expect(negative.code).toBe(1);
+    expect(negative.stderr).toMatch(/--half-life-days/);
+  });
+});
+
 describe('replay: rules', () => {
   it.each([0, 1, -0.5, 1.5, NaN])('rejects trainFraction %s', (trainFraction) => {
     expect(() => replay(TOY, { mode: 'static', trainFraction })).toThrow(/trainFraction/);
@@ -126,5 +275,15 @@ describe('replay: rules', () => {
     expect(() => replay(TOY, { mode: 'static', trainFraction: 0.99 })).toThrow(/no test events/);
     expect(() => replay(TOY, { mode: 'live' as never })).toThrow(InvalidInputError);
     expect(() => replay(TOY, { mode: 'static', k: 0 })).toThrow(/k must be a positive integer/);
+  });
+
+  it('rejects unknown signals, a negative or non-finite half-life, and a custom weight with decay', () => {
+    expect(() => replay(TOY, { mode: 'static', signals: 'fresh' as never })).toThrow(/unknown signals 'fresh'/);
+    for (const halfLifeDays of [-1, NaN, Infinity]) {
+      expect(() => replay(TOY, { mode: 'static', signals: 'decay', halfLifeDays })).toThrow(/halfLifeDays must be a non-negative number/);
+    }
+    expect(() => replay(TOY, { mode: 'static', signals: 'decay', weight: () => 2 })).toThrow(/flat signals only/);
+    // The half-life only matters for decay: flat ignores it.
+    expect(replay(TOY, { mode: 'static', algorithm: 'popular', k: 2, trainFraction: TOY_FRACTION, halfLifeDays: -1 }).halfLifeDays).toBeNull();
   });
 });

@@ -8,6 +8,10 @@ import type {
   RecommendRequest,
   RecommendResult,
   ScoredItem,
+  Segment,
+  SegmentMap,
+  Stats,
+  UserExport,
 } from '../../src/engine/types.ts';
 import { NotFoundError } from '../../src/store/errors.ts';
 import type { FeedbackInput, ItemInput, ItemRecord } from '../../src/store/types.ts';
@@ -29,6 +33,22 @@ export const MODEL_INFO: ModelInfo = {
   trainedAt: '2024-06-01T00:00:00.000Z',
   metrics: { 'ndcg@10': 0.25 },
 };
+
+/** What the fake's profile() answers for a known user. */
+export function profileOf(userId: string): Profile {
+  return {
+    userId,
+    interactions: 12,
+    firstSeen: '2024-01-01T00:00:00.000Z',
+    lastSeen: '2024-02-01T00:00:00.000Z',
+    updatedAt: '2024-02-01T00:00:01.000Z',
+    topCategories: [{ category: 'shoes', weight: 0.75 }],
+    segment: { id: 2, label: 'Shoes & Hats' },
+    drift: null,
+    activity: { last7Days: { view: 3 }, last30Days: { view: 9, purchase: 1 } },
+    flags: [],
+  };
+}
 
 /** `n` deterministic recommendations: rec-1 (score n) … rec-n (score 1). */
 export function recs(n: number): ScoredItem[] {
@@ -137,13 +157,7 @@ export class FakeEngine implements EngineApi {
   profile(userId: string): Profile {
     this.record('profile', userId);
     this.knownUser(userId);
-    return {
-      userId,
-      interactions: 12,
-      firstSeen: '2024-01-01T00:00:00.000Z',
-      lastSeen: '2024-02-01T00:00:00.000Z',
-      topCategories: [{ category: 'shoes', weight: 0.75 }],
-    };
+    return profileOf(userId);
   }
 
   deleteUser(userId: string): { deleted: number } {
@@ -151,6 +165,38 @@ export class FakeEngine implements EngineApi {
     this.knownUser(userId);
     this.users.delete(userId);
     return { deleted: 7 };
+  }
+
+  unflagUser(userId: string): { userId: string; flags: [] } {
+    this.record('unflagUser', userId);
+    this.knownUser(userId);
+    return { userId, flags: [] };
+  }
+
+  segments(): Segment[] {
+    this.record('segments');
+    return [{ id: 2, label: 'Shoes & Hats', size: 40 }];
+  }
+
+  segmentMap(limit?: number): SegmentMap {
+    this.record('segmentMap', limit);
+    return { segments: [{ id: 2, label: 'Shoes & Hats', size: 40 }], points: [{ userId: 'u1', x: 0.5, y: -0.25, segment: 2 }], explained: [0.5, 0.25] };
+  }
+
+  exportUser(userId: string): UserExport {
+    this.record('exportUser', userId);
+    this.knownUser(userId);
+    return { userId, profile: profileOf(userId), feedback: [{ itemId: 'i1', type: 'view', value: null, timestamp: 0 }] };
+  }
+
+  stats(): Stats {
+    this.record('stats');
+    return { feedback: { total: 42, byType: { view: 42 } }, eventsPerMinute: [], quarantinedUsers: 0 };
+  }
+
+  evaluations(): Array<{ kind: string; createdAt: string; summary: Record<string, unknown> }> {
+    this.record('evaluations');
+    return [];
   }
 
   train(): { jobId: string } {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { recs } from './fake-engine.ts';
+import { profileOf, recs } from './fake-engine.ts';
 import { ID_257, invalid, setup } from './helpers.ts';
 
 describe('GET /v1/users/:userId/recommendations', () => {
@@ -68,13 +68,7 @@ describe('GET /v1/users/:userId/profile', () => {
     const { engine, call } = setup();
     const res = await call('GET', '/v1/users/u1/profile');
     expect(res.status).toBe(200);
-    expect(res.body).toStrictEqual({
-      userId: 'u1',
-      interactions: 12,
-      firstSeen: '2024-01-01T00:00:00.000Z',
-      lastSeen: '2024-02-01T00:00:00.000Z',
-      topCategories: [{ category: 'shoes', weight: 0.75 }],
-    });
+    expect(res.body).toStrictEqual(profileOf('u1'));
     expect(engine.calls).toStrictEqual([{ method: 'profile', args: ['u1'] }]);
   });
 

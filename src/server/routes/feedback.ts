@@ -1,18 +1,30 @@
 import { Hono } from 'hono';
+import type { FeedbackInput } from '../../store/types.ts';
 import { jsonBody } from '../middleware.ts';
 import type { AppEnv, RouteDeps } from '../app.ts';
-import { feedbackBatch, feedbackEvent, nQuery } from '../schemas.ts';
-import { validate } from '../validate.ts';
+import { feedbackBatch, feedbackEvent, flagQuery, nQuery, rowBatch } from '../schemas.ts';
+import { check, validate } from '../validate.ts';
+
+/** A row a partial import left out: its index in the batch and why, in the 400 error's terms. */
+interface Rejected {
+  index: number;
+  field: string;
+  message: string;
+}
 
 export function feedbackRoutes({ engine, now }: RouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   // One endpoint, two shapes: a single event is the live path (stored, folded in, answered with
-  // fresh recommendations); an array is a bulk import, validated in full before anything is stored.
+  // fresh recommendations); an array is a bulk import, validated in full before anything is
+  // stored, unless `?partial=true` asks to store the valid rows and list the rest.
   app.post('/', (c) => {
     const body = jsonBody(c);
     const clock = now();
+    // Checked for both shapes so a typo fails loudly; it only changes how arrays are handled.
+    const partial = validate(flagQuery, c.req.query('partial'), 'partial');
     if (Array.isArray(body)) {
+      if (partial) return c.json(importValid(body, clock));
       const events = validate(feedbackBatch(clock), body);
       const { accepted, duplicates } = engine.importFeedback(events);
       return c.json({ accepted, duplicates });
@@ -28,6 +40,25 @@ export function feedbackRoutes({ engine, now }: RouteDeps): Hono<AppEnv> {
       recommendations: result.recommendations,
     });
   });
+
+  /**
+   * Stores the valid rows in one import and reports the others with the field and message a
+   * strict import would have failed with (`[17].type`), so clients handle both modes alike.
+   */
+  function importValid(body: unknown[], clock: number) {
+    const rows = validate(rowBatch, body);
+    const schema = feedbackEvent(clock);
+    const good: FeedbackInput[] = [];
+    const rejected: Rejected[] = [];
+    rows.forEach((row, index) => {
+      const result = check(schema, row, `[${index}]`);
+      if (result.ok) good.push(result.data);
+      else rejected.push({ index, field: result.field, message: result.message });
+    });
+    // Nothing valid: nothing to store, and the engine need not see an empty batch.
+    const { accepted, duplicates } = good.length > 0 ? engine.importFeedback(good) : { accepted: 0, duplicates: 0 };
+    return { accepted, duplicates, rejected };
+  }
 
   return app;
 }

@@ -3,7 +3,7 @@ import type { ItemRecord } from '../../store/types.ts';
 import { InvalidInputError } from '../../errors.ts';
 import { jsonBody } from '../middleware.ts';
 import type { AppEnv, RouteDeps } from '../app.ts';
-import { id, itemBatch, itemUpdate, nQuery } from '../schemas.ts';
+import { id, itemBatch, itemUpdate, newId, nQuery } from '../schemas.ts';
 import { validate } from '../validate.ts';
 
 /** The wire form of an item: the store keeps epoch ms, the API speaks ISO-8601. */
@@ -28,7 +28,8 @@ export function itemRoutes({ engine }: RouteDeps): Hono<AppEnv> {
   });
 
   app.put('/:itemId', (c) => {
-    const itemId = validate(id, c.req.param('itemId'), 'itemId');
+    // Stored (PUT creates), so held to the stricter rule; the other routes only look ids up.
+    const itemId = validate(newId, c.req.param('itemId'), 'itemId');
     const body = validate(itemUpdate, jsonBody(c));
     if (body.itemId !== undefined && body.itemId !== itemId) {
       throw new InvalidInputError('itemId in the body must match the itemId in the path', 'itemId');
