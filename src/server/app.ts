@@ -9,7 +9,8 @@ import { requestId } from './request-id.ts';
 import { feedbackRoutes } from './routes/feedback.ts';
 import { itemRoutes } from './routes/items.ts';
 import { miscRoutes } from './routes/misc.ts';
-import { modelRoutes } from './routes/model.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
+import { insightRoutes, modelRoutes } from './routes/model.ts';
 import { userRoutes } from './routes/users.ts';
 import { securityHeaders } from './security.ts';
 
@@ -86,6 +87,8 @@ export function createApp(engine: EngineApi, options: AppOptions = {}): Hono<App
   app.route('/v1/feedback', feedbackRoutes(deps));
   app.route('/v1/users', userRoutes(deps));
   app.route('/v1/model', modelRoutes(deps));
+  app.route('/v1', insightRoutes(deps));
+  app.route('/', dashboardRoutes({ readKey: config.readKey, apiKey: config.apiKey }));
   return app;
 }
 

@@ -142,3 +142,9 @@ export const rowBatch = z.array(z.unknown(), { error: BATCH_RULE }).min(1, BATCH
 
 /** A boolean query flag; absent means false. */
 export const flagQuery = z.enum(['true', 'false']).optional().transform((flag) => flag === 'true');
+
+/** `?diversity=` 0–1: how much relevance to trade for variety. */
+export const diversityQuery = z.coerce.number().min(0, 'diversity must be between 0 and 1').max(1, 'diversity must be between 0 and 1').optional();
+
+/** A non-negative number of days, e.g. `?reshowAfterDays=90`. */
+export const daysQuery = z.coerce.number().min(0, 'must be a non-negative number of days').max(36_500, 'must be at most 36500 days').optional();

@@ -86,4 +86,28 @@ describe('HTTP API over the real engine', () => {
     expect(erased.body).toEqual({ userId: 'hu2', deleted: 9 });
     expect((await call('GET', '/v1/users/hu2/profile', undefined, null)).status).toBe(404);
   });
+
+  it('serves explanations, business rules, segments, stats, export and the dashboard', async () => {
+    const explained = await call('GET', '/v1/users/hu1/recommendations?n=2&explain=true&excludeCategory=animation', undefined, null);
+    expect(explained.status).toBe(200);
+    expect(explained.body.recommendations.map((r: { itemId: string }) => r.itemId)).toEqual(['h1']);
+    const history = new Set(store.userFeedback('hu1').map((e) => e.itemId));
+    for (const b of explained.body.recommendations[0].because) expect(history.has(b.itemId)).toBe(true);
+    const bad = await call('GET', '/v1/users/hu1/recommendations?diversity=2', undefined, null);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('diversity');
+    const segments = await call('GET', '/v1/segments', undefined, null);
+    expect(segments.body.segments.reduce((sum: number, s: { size: number }) => sum + s.size, 0)).toBe(24);
+    const map = await call('GET', '/v1/segments/map', undefined, null);
+    expect(map.body.points).toHaveLength(24);
+    const stats = await call('GET', '/v1/stats', undefined, null);
+    expect(stats.body.feedback).toEqual({ total: 216, byType: { purchase: 216 } });
+    const exported = await call('GET', '/v1/users/hu1/export', undefined, null);
+    expect(exported.body.feedback).toHaveLength(9);
+    expect(exported.body.profile.userId).toBe('hu1');
+    expect((await call('POST', '/v1/users/hu1/unflag')).body).toEqual({ userId: 'hu1', flags: [] });
+    const page = await app.request('/dashboard');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+  });
 });

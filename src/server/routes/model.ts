@@ -11,3 +11,13 @@ export function modelRoutes({ engine }: RouteDeps): Hono<AppEnv> {
 
   return app;
 }
+
+/** Operator views: segments, the segment map, live event counts, recorded evaluations. */
+export function insightRoutes({ engine }: RouteDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get('/segments', (c) => c.json({ segments: engine.segments() }));
+  app.get('/segments/map', (c) => c.json(engine.segmentMap()));
+  app.get('/stats', (c) => c.json(engine.stats()));
+  app.get('/evaluations', (c) => c.json(engine.evaluations()));
+  return app;
+}

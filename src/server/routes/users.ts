@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { RecommendRequest } from '../../engine/types.ts';
 import type { AppEnv, RouteDeps } from '../app.ts';
-import { categoryList, id, idList, nQuery } from '../schemas.ts';
+import { categoryList, daysQuery, diversityQuery, flagQuery, id, idList, nQuery } from '../schemas.ts';
 import { validate } from '../validate.ts';
 
 export function userRoutes({ engine }: RouteDeps): Hono<AppEnv> {
@@ -15,6 +15,13 @@ export function userRoutes({ engine }: RouteDeps): Hono<AppEnv> {
     // Absent filters stay absent rather than becoming empty lists the engine must special-case.
     if (categories) request.categories = categories;
     if (exclude) request.exclude = exclude;
+    const excludeCategories = validate(categoryList, c.req.queries('excludeCategory'), 'excludeCategory');
+    if (excludeCategories) request.excludeCategories = excludeCategories;
+    if (validate(flagQuery, c.req.query('explain'), 'explain')) request.explain = true;
+    const diversity = validate(diversityQuery, c.req.query('diversity'), 'diversity');
+    if (diversity !== undefined) request.diversity = diversity;
+    const reshow = validate(daysQuery, c.req.query('reshowAfterDays'), 'reshowAfterDays');
+    if (reshow !== undefined) request.reshowAfterDays = reshow;
     const { modelVersion, recommendations } = engine.recommend(userId, request);
     return c.json({ userId, modelVersion, recommendations });
   });
@@ -28,6 +35,16 @@ export function userRoutes({ engine }: RouteDeps): Hono<AppEnv> {
   app.get('/:userId/profile', (c) => {
     const userId = validate(id, c.req.param('userId'), 'userId');
     return c.json(engine.profile(userId));
+  });
+
+  app.get('/:userId/export', (c) => {
+    const userId = validate(id, c.req.param('userId'), 'userId');
+    return c.json(engine.exportUser(userId));
+  });
+
+  app.post('/:userId/unflag', (c) => {
+    const userId = validate(id, c.req.param('userId'), 'userId');
+    return c.json(engine.unflagUser(userId));
   });
 
   app.delete('/:userId', (c) => {
