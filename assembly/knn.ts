@@ -2,6 +2,7 @@
 // (implicit's ItemItemRecommender). The matrix comes twice as CSR — item→users and user→items,
 // same values — so an item's co-rated items are found by walking its users' rows: the cost is
 // Σ over i's users of their row lengths, never O(nItems²).
+import { heapOffer, heapSortBestFirst } from './heap';
 import { dot, f32At, i32At, setF32, setI32 } from './vec';
 
 /**
@@ -83,21 +84,9 @@ export function cosineNeighbors(
       let sim: f32 = denom > 0 ? d / denom : 0;
       if (shrink != 0) sim *= co / (co + shrink);
       if (sim != sim) continue; // NaN (only from NaN input) never ranks, as in selectTop
-      if (size < K) {
-        siftUp(rowIdx, rowSim, size, j, sim);
-        size++;
-      } else if (K > 0 && better(sim, j, f32At(rowSim, 0), i32At(rowIdx, 0))) {
-        siftDown(rowIdx, rowSim, size, j, sim);
-      }
+      size = heapOffer(rowIdx, rowSim, size, K, j, sim);
     }
-    // Heap-sort in place: repeatedly move the worst to the end, leaving best first.
-    for (let last = size - 1; last > 0; last--) {
-      const worstIdx = i32At(rowIdx, 0);
-      const worstSim = f32At(rowSim, 0);
-      siftDown(rowIdx, rowSim, last, i32At(rowIdx, last), f32At(rowSim, last));
-      setI32(rowIdx, last, worstIdx);
-      setF32(rowSim, last, worstSim);
-    }
+    heapSortBestFirst(rowIdx, rowSim, size);
     for (let n = size; n < K; n++) {
       setI32(rowIdx, n, -1);
       setF32(rowSim, n, 0);
@@ -133,47 +122,4 @@ export function knnScores(
       setF32(outScores, j, f32At(outScores, j) + w * f32At(rowSim, n));
     }
   }
-}
-
-// The bounded min-heap below mirrors topk.ts's (private there): the root is the worst kept
-// neighbour, so each candidate costs O(log K). Ties go to the lower index, as in a stable sort.
-@inline
-function better(s: f32, i: i32, t: f32, j: i32): bool {
-  return s > t || (s == t && i < j);
-}
-
-@inline
-function siftUp(idx: usize, sc: usize, pos: i32, item: i32, score: f32): void {
-  while (pos > 0) {
-    const parent = (pos - 1) >> 1;
-    const ps = f32At(sc, parent);
-    const pi = i32At(idx, parent);
-    if (!better(ps, pi, score, item)) break;
-    setF32(sc, pos, ps);
-    setI32(idx, pos, pi);
-    pos = parent;
-  }
-  setF32(sc, pos, score);
-  setI32(idx, pos, item);
-}
-
-/** Replaces the heap root (the worst kept) with item and restores the min-heap of `size`. */
-@inline
-function siftDown(idx: usize, sc: usize, size: i32, item: i32, score: f32): void {
-  let pos = 0;
-  while (true) {
-    const left = 2 * pos + 1;
-    if (left >= size) break;
-    let child = left;
-    const right = left + 1;
-    if (right < size && better(f32At(sc, left), i32At(idx, left), f32At(sc, right), i32At(idx, right))) child = right;
-    const cs = f32At(sc, child);
-    const ci = i32At(idx, child);
-    if (!better(score, item, cs, ci)) break;
-    setF32(sc, pos, cs);
-    setI32(idx, pos, ci);
-    pos = child;
-  }
-  setF32(sc, pos, score);
-  setI32(idx, pos, item);
 }
