@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Interactions } from '../data/interactions.ts';
 import { Rng } from '../data/rng.ts';
 import { alsScratchFloats, putCsr, type Csr } from '../wasm/als.ts';
-import { runInline, runThreaded, shareRows, type Call, type Schedule } from '../wasm/pool.ts';
+import { shareRows, type Call, type Schedule } from '../wasm/pool.ts';
 import { FactorModel } from './factor-model.ts';
 import type { Row } from './history.ts';
 import { explainLinear, solveExplicitRow } from './row-solvers.ts';
@@ -32,49 +32,19 @@ export type AlsParams = z.output<typeof schema>;
  */
 export class Als extends FactorModel<AlsParams> {
   readonly algorithm = 'als' as const;
-  /** Set while fitAsync runs fit() for its setup only; the sweeps then run on the thread pool. */
-  private deferTraining = false;
-
   constructor(params: Record<string, unknown> = {}) {
     super(parseParams(schema, params), true, 'last');
   }
 
-  /**
-   * Trains with `threads` threads (the calling thread and threads − 1 workers). With threads 1
-   * this is `fit`. Do not use the model until the promise settles.
-   */
-  async fitAsync(data: Interactions): Promise<this> {
-    if (this.params.threads <= 1) return this.fit(data);
-    let laidOut = false;
-    try {
-      await runThreaded(this.core, this.params.threads, () => {
-        this.deferTraining = true;
-        try {
-          this.fit(data); // ids, history, mean, initial factors, while the workers boot
-        } finally {
-          this.deferTraining = false;
-        }
-        laidOut = true;
-        return this.schedule(data);
-      });
-    } catch (error) {
-      if (laidOut) this.invalidate();
-      throw error;
-    }
-    this.markFitted();
-    return this;
-  }
-
-  protected train(data: Interactions): void {
+  protected initialize(data: Interactions): void {
     const k = this.params.factors;
     const rng = new Rng(this.params.seed);
     const q = this.core.f32(this.items.factors, this.items.size * k);
     for (let t = 0; t < q.length; t++) q[t] = rng.normal() * this.params.initStd;
-    if (!this.deferTraining) runInline(this.core, this.schedule(data));
   }
 
   /** The sweeps, one step per half-sweep: each thread its share of the rows and its own scratch. */
-  private *schedule(data: Interactions): Schedule {
+  protected *schedule(data: Interactions): Schedule {
     const { factors: k, threads } = this.params;
     const m = k + 1;
     // Relative work of a row with n ratings: the dual n×n solve below m entries, else the primal.
@@ -111,16 +81,6 @@ export class Als extends FactorModel<AlsParams> {
         ],
       })),
     );
-  }
-
-  /** After a failed threaded fit: non-finite factors make markFitted leave the model unfitted. */
-  private invalidate(): void {
-    this.core.f32(this.users.factors, 1)[0] = NaN;
-    try {
-      this.markFitted();
-    } catch {
-      // expected: the model is now unfitted
-    }
   }
 
   protected solveRow(row: Row, other: Side, out: number, outBias: number): void {

@@ -1,4 +1,5 @@
 import { Core } from '../wasm/core.ts';
+import { runInline, runThreaded, type Schedule } from '../wasm/pool.ts';
 import { scoreItems, selectTop } from '../wasm/topk.ts';
 import { IdMap } from '../data/id-map.ts';
 import type { Interactions } from '../data/interactions.ts';
@@ -50,8 +51,48 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     return this.fitted ? this.items.size : 0;
   }
 
-  /** Trains `users` and `items` from scratch on `data`. */
-  protected abstract train(data: Interactions): void;
+  /** Lays out the starting factors (seeded) before the training steps run. */
+  protected abstract initialize(data: Interactions): void;
+
+  /** The training steps as core calls, one batch per thread per step (see src/wasm/pool.ts). */
+  protected abstract schedule(data: Interactions): Schedule;
+
+  /** Set while fitAsync runs fit() for its setup only; the steps then run on the thread pool. */
+  private deferTraining = false;
+
+  /** Trains `users` and `items` from scratch on `data`, on the calling thread. */
+  private train(data: Interactions): void {
+    this.initialize(data);
+    if (!this.deferTraining) runInline(this.core, this.schedule(data));
+  }
+
+  /**
+   * Trains with `params.threads` threads (the calling thread and threads − 1 workers sharing
+   * the core's memory). With one thread this is `fit`. Do not use the model until it settles.
+   */
+  async fitAsync(data: Interactions): Promise<this> {
+    const threads = Number(this.params.threads ?? 1);
+    if (threads <= 1) return this.fit(data);
+    let laidOut = false;
+    try {
+      await runThreaded(this.core, threads, () => {
+        this.deferTraining = true;
+        try {
+          this.fit(data); // ids, history, mean, initial factors, while the workers boot
+        } finally {
+          this.deferTraining = false;
+        }
+        laidOut = true;
+        return this.schedule(data);
+      });
+    } catch (error) {
+      // The factors are half-trained: the model must not be used.
+      if (laidOut) this.fitted = false;
+      throw error;
+    }
+    this.markFitted();
+    return this;
+  }
 
   /**
    * Solves one row of `target` from `row` (indices into `other`), holding `other` fixed.

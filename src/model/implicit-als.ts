@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Interactions } from '../data/interactions.ts';
 import { Rng } from '../data/rng.ts';
 import { alsScratchFloats, gram, putCsr, type Csr } from '../wasm/als.ts';
-import { runInline, runThreaded, shareRows, type Call, type Schedule } from '../wasm/pool.ts';
+import { shareRows, type Call, type Schedule } from '../wasm/pool.ts';
 import { FactorModel } from './factor-model.ts';
 import type { Row } from './history.ts';
 import { explainImplicit, solveImplicitRow } from './row-solvers.ts';
@@ -38,51 +38,21 @@ export class ImplicitAls extends FactorModel<ImplicitAlsParams> {
   private itemGram = 0;
   private itemGram64: Float64Array | null = null;
   private userGramBuffer = 0;
-  /** Set while fitAsync runs fit() for its setup only; the sweeps then run on the thread pool. */
-  private deferTraining = false;
-
   constructor(params: Record<string, unknown> = {}) {
     super(parseParams(schema, params), false, 'sum');
   }
 
-  /**
-   * Trains with `threads` threads (the calling thread and threads − 1 workers). With threads 1
-   * this is `fit`. Do not use the model until the promise settles.
-   */
-  async fitAsync(data: Interactions): Promise<this> {
-    if (this.params.threads <= 1) return this.fit(data);
-    let laidOut = false;
-    try {
-      await runThreaded(this.core, this.params.threads, () => {
-        this.deferTraining = true;
-        try {
-          this.fit(data); // ids, history, initial factors, while the workers boot
-        } finally {
-          this.deferTraining = false;
-        }
-        laidOut = true;
-        return this.schedule(data);
-      });
-    } catch (error) {
-      if (laidOut) this.invalidate();
-      throw error;
-    }
-    this.markFitted();
-    return this;
-  }
-
-  protected train(data: Interactions): void {
+  protected initialize(data: Interactions): void {
     const k = this.params.factors;
     const rng = new Rng(this.params.seed);
     for (const side of [this.users, this.items]) {
       const m = this.core.f32(side.factors, side.size * k);
       for (let t = 0; t < m.length; t++) m[t] = rng.normal() * this.params.initStd;
     }
-    if (!this.deferTraining) runInline(this.core, this.schedule(data));
   }
 
   /** The sweeps, one step per half-sweep: each thread its share of the rows and its own scratch. */
-  private *schedule(data: Interactions): Schedule {
+  protected *schedule(data: Interactions): Schedule {
     const { factors: k, cgSteps, threads } = this.params;
     // Relative work of a row with n entries: CG costs (steps + 1)·(k² + 2nk); the exact solve
     // n·k²/2 + k³/6 + k², or n·k²/2 + n²·k/2 + n³/6 by Woodbury for n ≤ k/2.
@@ -123,16 +93,6 @@ export class ImplicitAls extends FactorModel<ImplicitAlsParams> {
           : { fn: 'alsImplicitSolveCholesky', args: [...rows, target.factors, scratch[t]] };
       }),
     );
-  }
-
-  /** After a failed threaded fit: non-finite factors make markFitted leave the model unfitted. */
-  private invalidate(): void {
-    this.core.f32(this.users.factors, 1)[0] = NaN;
-    try {
-      this.markFitted();
-    } catch {
-      // expected: the model is now unfitted
-    }
   }
 
   protected itemsChanged(): void {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Interactions } from '../data/interactions.ts';
 import { Rng } from '../data/rng.ts';
 import { allocRng, RNG_STATE_BYTES, rngSeed } from '../wasm/sgd.ts';
-import { runInline, runThreaded, type Call, type Schedule } from '../wasm/pool.ts';
+import { type Call, type Schedule } from '../wasm/pool.ts';
 import { FactorModel } from './factor-model.ts';
 import type { Row } from './history.ts';
 import { explainLinear, solveExplicitRow } from './row-solvers.ts';
@@ -38,52 +38,21 @@ export type SvdParams = z.output<typeof schema>;
  */
 export class Svd extends FactorModel<SvdParams> {
   readonly algorithm = 'svd' as const;
-  /** Set while fitAsync runs fit() for its setup only; the epochs then run on the thread pool. */
-  private deferTraining = false;
-
   constructor(params: Record<string, unknown> = {}) {
     super(parseParams(schema, params), true, 'last');
   }
 
-  /**
-   * Trains with `threads` threads (the calling thread and threads − 1 workers); the same model as
-   * `fit` with the same params. With threads 1 this is `fit`. Do not use the model until the
-   * promise settles.
-   */
-  async fitAsync(data: Interactions): Promise<this> {
-    if (this.params.threads <= 1) return this.fit(data);
-    let laidOut = false;
-    try {
-      await runThreaded(this.core, this.params.threads, () => {
-        this.deferTraining = true;
-        try {
-          this.fit(data); // ids, history, mean, initial factors, while the workers boot
-        } finally {
-          this.deferTraining = false;
-        }
-        laidOut = true;
-        return this.schedule(data);
-      });
-    } catch (error) {
-      if (laidOut) this.invalidate();
-      throw error;
-    }
-    this.markFitted();
-    return this;
-  }
-
-  protected train(data: Interactions): void {
+  protected initialize(data: Interactions): void {
     const { factors: k, initStd } = this.params;
     const rng = new Rng(this.params.seed);
     for (const side of [this.users, this.items]) {
       const m = this.core.f32(side.factors, side.size * k);
       for (let t = 0; t < m.length; t++) m[t] = rng.normal() * initStd;
     }
-    if (!this.deferTraining) runInline(this.core, this.schedule(data));
   }
 
   /** The epochs: one step per epoch (threads 1) or per diagonal of blocks (threads > 1). */
-  private *schedule(data: Interactions): Schedule {
+  protected *schedule(data: Interactions): Schedule {
     const T = this.params.threads;
     const n = data.size;
     const mark = this.core.mark();
@@ -134,16 +103,6 @@ export class Svd extends FactorModel<SvdParams> {
     } finally {
       // Leak rather than free memory someone allocated after ours (a model used mid-fitAsync).
       if (top < 0 || this.core.mark() === top) this.core.release(mark);
-    }
-  }
-
-  /** After a failed threaded fit: non-finite factors make markFitted leave the model unfitted. */
-  private invalidate(): void {
-    this.core.f32(this.users.factors, 1)[0] = NaN;
-    try {
-      this.markFitted();
-    } catch {
-      // expected: the model is now unfitted
     }
   }
 
