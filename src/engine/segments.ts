@@ -4,6 +4,8 @@ import type { Catalog } from './catalog.ts';
 import type { Segment } from './types.ts';
 
 const LABEL_CATEGORIES = 2;
+/** Categories a label may grow to when two segments would otherwise share one. */
+const MAX_LABEL_CATEGORIES = 4;
 
 /**
  * User segments: k-means over user vectors (run in the WebAssembly core) at each retrain. A
@@ -31,7 +33,8 @@ export class Segments {
         for (const category of catalog.categories(itemId)) weights[c].set(category, (weights[c].get(category) ?? 0) + value);
       }
     });
-    const list = sizes.map((size, id) => ({ id, size, label: labelOf(weights[id]) }));
+    const names = labelSegments(weights);
+    const list = sizes.map((size, id) => ({ id, size, label: names[id] }));
     return new Segments(centroids, k, list);
   }
 
@@ -55,7 +58,51 @@ export class Segments {
   }
 }
 
-function labelOf(weights: Map<string, number>): string {
-  const top = [...weights].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, LABEL_CATEGORIES);
-  return top.length > 0 ? top.map(([category]) => category).join(' & ') : 'uncategorised';
+/**
+ * One label per segment: the categories that set it apart. Ranked by each category's term of the
+ * KL divergence from the overall mix, share · ln(share / overall share), so a category must be both
+ * common in the segment and more common there than everywhere (raw shares would label most
+ * MovieLens segments "Drama & Comedy"). Where two labels still coincide, the lighter segment's label
+ * (less total weight) grows by its next distinctive category, and as a last resort carries its id.
+ */
+export function labelSegments(weights: ReadonlyArray<ReadonlyMap<string, number>>): string[] {
+  const overall = shares(sumOf(weights));
+  const ranked = weights.map((w) => {
+    const own = shares(w);
+    const score = (c: string, s: number) => (s > overall.get(c)! ? s * Math.log(s / overall.get(c)!) : 0);
+    return [...own]
+      .map(([category, s]) => ({ category, distinct: score(category, s), share: s }))
+      .sort((a, b) => b.distinct - a.distinct || b.share - a.share || (a.category < b.category ? -1 : 1))
+      .map((c) => c.category);
+  });
+  const size = (id: number) => [...weights[id].values()].reduce((a, b) => a + b, 0);
+  // Heaviest segments keep the shortest labels; each later one lengthens until its label is new.
+  const order = weights.map((_, id) => id).sort((a, b) => size(b) - size(a) || a - b);
+  const taken = new Set<string>();
+  const labels = new Array<string>(weights.length);
+  for (const id of order) {
+    const categories = ranked[id];
+    let label = 'uncategorised';
+    const longest = Math.min(MAX_LABEL_CATEGORIES, categories.length);
+    for (let n = Math.min(LABEL_CATEGORIES, categories.length); n >= 1 && n <= longest; n++) {
+      label = categories.slice(0, n).join(' & ');
+      if (!taken.has(label)) break;
+    }
+    if (taken.has(label)) label = `${label} (${id})`;
+    taken.add(label);
+    labels[id] = label;
+  }
+  return labels;
+}
+
+function sumOf(maps: ReadonlyArray<ReadonlyMap<string, number>>): Map<string, number> {
+  const total = new Map<string, number>();
+  for (const m of maps) for (const [k, v] of m) total.set(k, (total.get(k) ?? 0) + v);
+  return total;
+}
+
+function shares(weights: ReadonlyMap<string, number>): Map<string, number> {
+  let total = 0;
+  for (const v of weights.values()) total += v;
+  return new Map([...weights].map(([k, v]) => [k, v / total]));
 }
