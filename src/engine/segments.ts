@@ -1,4 +1,4 @@
-import { FactorModel } from '../model/factor-model.ts';
+import { FactorModel, normalizeRows } from '../model/factor-model.ts';
 import type { Recommender } from '../model/types.ts';
 import type { Catalog } from './catalog.ts';
 import type { Segment } from './types.ts';
@@ -42,8 +42,10 @@ export class Segments {
     return [...this.list].sort((a, b) => b.size - a.size || a.id - b.id);
   }
 
-  /** The segment whose centroid is nearest `vector` (squared Euclidean). */
-  assign(vector: Float32Array): Segment {
+  /** The segment whose centroid is nearest `vector` scaled to unit length, as the clustering saw users. */
+  assign(raw: Float32Array): Segment {
+    const vector = Float32Array.from(raw);
+    normalizeRows(vector, this.k);
     let best = 0;
     let bestDistance = Infinity;
     for (let c = 0; c < this.list.length; c++) {

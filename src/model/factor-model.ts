@@ -252,6 +252,9 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     const k = this.params.factors;
     if (users.length === 0) return { users, labels: new Int32Array(0), centroids: new Float32Array(0), k };
     return this.withRows(rows, (points) => {
+      // Unit rows: segments group users by the direction of their taste, not by how much they
+      // interact (a vector's norm grows with activity and would otherwise dominate the clusters).
+      normalizeRows(this.core.f32(points, rows.length * k), k);
       const result = kmeans(this.core, points, rows.length, k, Math.min(clusters, rows.length), { seed });
       return { users, labels: result.labels, centroids: result.centroids, k };
     });
@@ -503,3 +506,14 @@ function checkValue(value: number): number {
 
 /** A factor model of any algorithm, for code that only uses the shared machinery. */
 export type AnyFactorModel = FactorModel<Params & { factors: number }>;
+
+/** Scales every k-long row of `rows` to unit length in place; zero rows stay zero. */
+export function normalizeRows(rows: Float32Array, k: number): void {
+  for (let start = 0; start < rows.length; start += k) {
+    let norm = 0;
+    for (let f = 0; f < k; f++) norm += rows[start + f] * rows[start + f];
+    if (norm === 0) continue;
+    const scale = 1 / Math.sqrt(norm);
+    for (let f = 0; f < k; f++) rows[start + f] *= scale;
+  }
+}

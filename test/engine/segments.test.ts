@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { labelSegments } from '../../src/engine/segments.ts';
+import { normalizeRows } from '../../src/model/factor-model.ts';
 
 const seg = (weights: Record<string, number>) => new Map(Object.entries(weights));
 
@@ -27,5 +28,15 @@ describe('labelSegments', () => {
 
   it('labels a segment without categorised items "uncategorised"', () => {
     expect(labelSegments([seg({ A: 1 }), seg({})])).toEqual(['A', 'uncategorised']);
+  });
+});
+
+describe('normalizeRows (segments cluster taste directions)', () => {
+  it('scales each row to unit length, so a heavy and a light user with the same taste coincide', () => {
+    const rows = Float32Array.from([3, 4, 0.3, 0.4, 0, 0]);
+    normalizeRows(rows, 2);
+    expect(Array.from(rows.subarray(0, 2))).toEqual([expect.closeTo(0.6, 6), expect.closeTo(0.8, 6)]);
+    expect(Array.from(rows.subarray(2, 4))).toEqual(Array.from(rows.subarray(0, 2)));
+    expect(Array.from(rows.subarray(4))).toEqual([0, 0]);
   });
 });
