@@ -192,7 +192,37 @@ function replaySection(f: Json): string {
   return (
     `### Prequential replay: static vs fold-in\n\n${machineLine(f)}\n\n` +
     `${f.dataset ?? ''}${settings ? ` — ${settings}` : ''} (from bench/replay.ts).\n\n` +
-    table(['mode', `hit-rate@${k}`, `NDCG@${k}`, 'events', 'events/s', 'ms/event', 'retrains'], rows)
+    table(['mode', `hit-rate@${k}`, `NDCG@${k}`, 'events', 'events/s', 'ms/event', 'retrains'], rows) +
+    decayTable(f, k)
+  );
+}
+
+/** Time decay vs flat weights, mode by mode, and what decay costs per fold-in. */
+function decayTable(f: Json, k: number): string {
+  const runs = (f.decay ?? []) as Json[];
+  if (runs.length === 0) return '';
+  const change = (x: number, base: number) => `${x >= base ? '+' : ''}${(((x - base) / base) * 100).toFixed(1)} %`;
+  const rows: Array<Array<string | number>> = [];
+  for (const mode of Object.keys(f.modes ?? {})) {
+    const flat = f.modes[mode] as Json;
+    rows.push([mode, 'flat (1 per rating)', flat.hitRate.toFixed(4), '–', flat.ndcg.toFixed(4), '–']);
+    for (const run of runs) {
+      const r = run.modes?.[mode] as Json | undefined;
+      if (!r) continue;
+      const label = run.halfLifeDays === 0 ? 'stars, no decay' : `stars, half-life ${run.halfLifeDays} d`;
+      rows.push([mode, label, r.hitRate.toFixed(4), change(r.hitRate, flat.hitRate), r.ndcg.toFixed(4), change(r.ndcg, flat.ndcg)]);
+    }
+  }
+  const t = f.foldInTiming as Json | undefined;
+  const c = f.inputCost as Json | undefined;
+  const cost = [
+    t ? `fold-in mode ${t.flatMedian.toFixed(3)} → ${t.decayMedian.toFixed(3)} ms/event with decay (median of ${t.rounds} interleaved rounds, ×${t.decayOverFlat.toFixed(2)})` : '',
+    c ? `building the decayed input alone costs ${c.decayMicros.toFixed(0)} µs vs ${c.flatMicros.toFixed(0)} µs per event (mean history ${c.meanHistory.toFixed(0)} events)` : '',
+  ].filter((x) => x !== '');
+  return (
+    `\n\nTime decay (engine signals: weight = stars, decayed from the user's own latest event, floor 10 %) vs flat weights, same replay:\n\n` +
+    table(['mode', 'signals', `hit-rate@${k}`, 'vs flat', `NDCG@${k}`, 'vs flat'], rows) +
+    (cost.length > 0 ? `\n\nCost of decay: ${cost.join('; ')}.` : '')
   );
 }
 
