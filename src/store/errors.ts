@@ -12,10 +12,11 @@ export class NotFoundError extends Error {
   }
 }
 
-export type UnavailableReason = 'full' | 'busy' | 'io';
+export type UnavailableReason = 'full' | 'busy' | 'io' | 'readonly';
 
 /**
- * The database cannot serve the request right now (disk full, lock held too long, I/O failure).
+ * The database cannot serve the request right now (disk full, lock held too long, I/O failure,
+ * file turned read-only or unreachable).
  * The server maps this to 503: the request was fine and may succeed on retry.
  */
 export class StoreUnavailableError extends Error {
@@ -51,6 +52,8 @@ const UNAVAILABLE: ReadonlyArray<[RegExp, UnavailableReason, string]> = [
   [/^SQLITE_FULL/, 'full', 'storage is full: the write was rolled back; free disk space and retry'],
   [/^SQLITE_(BUSY|LOCKED)/, 'busy', 'storage is busy: the database stayed locked past the busy timeout; retry later'],
   [/^SQLITE_IOERR/, 'io', 'storage I/O failed: the disk reported an error and the operation did not complete'],
+  [/^SQLITE_READONLY/, 'readonly', 'storage is read-only: the database file or its directory cannot be written; the write did not happen'],
+  [/^SQLITE_CANTOPEN/, 'io', 'storage cannot be opened: the database file or its directory is missing or not accessible'],
 ];
 
 /** Maps transient SQLite failures to StoreUnavailableError; anything else is returned unchanged. */

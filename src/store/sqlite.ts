@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { CorruptModelError, IncompatibleSchemaError, NotFoundError, translateSqliteError } from './errors.ts';
+import { CorruptModelError, IncompatibleSchemaError, NotFoundError, StoreUnavailableError, translateSqliteError } from './errors.ts';
 import { MIGRATIONS, migrate, schemaVersion } from './migrations.ts';
 import type {
   AddFeedbackOptions, AddFeedbackResult, AuditEntry, Evaluation, FeedbackInput, FeedbackType, FeedbackRecord, ItemInput, ItemRecord, ModelMeta, Store, UserRecord,
@@ -30,36 +30,44 @@ const MODEL_COLUMNS = `version, algorithm, params, metrics, trained_at AS traine
 
 export class SqliteStore implements Store {
   static open(path: string, options: OpenOptions = {}): SqliteStore {
-    return guard(() => {
-      const readonly = options.readonly ?? false;
-      // `timeout` is SQLite's busy_timeout: writers queue behind a held lock instead of failing.
-      const db = new Database(path, { readonly, fileMustExist: readonly, timeout: options.busyTimeoutMs ?? 5000 });
-      try {
-        if (readonly) {
-          // A reader cannot migrate, so it must find the schema exactly as this build expects.
-          const version = schemaVersion(db);
-          if (version !== MIGRATIONS.length) {
-            throw new IncompatibleSchemaError(
-              `read-only open needs schema version ${MIGRATIONS.length}, found ${version}; open read-write once to migrate`,
-            );
-          }
-        } else {
-          // WAL lets readers run alongside the single writer. synchronous = FULL because a 2xx must
-          // mean the row survives power loss or kill -9: under NORMAL, WAL skips the fsync at commit
-          // and an OS crash can drop the last transactions.
-          db.pragma('journal_mode = WAL');
-          db.pragma('synchronous = FULL');
-          db.pragma('foreign_keys = ON');
-          // Erasure must really erase: deleted rows are overwritten with zeros, not left in free pages.
-          db.pragma('secure_delete = ON');
-          migrate(db);
+    try {
+      return guard(() => SqliteStore.connect(path, options));
+    } catch (err) {
+      // Opening happens in commands, never in a request, so the path may be named.
+      if (err instanceof StoreUnavailableError) throw new StoreUnavailableError(err.reason, `cannot open ${path}: ${err.message}`, { cause: err.cause });
+      throw err;
+    }
+  }
+
+  private static connect(path: string, options: OpenOptions): SqliteStore {
+    const readonly = options.readonly ?? false;
+    // `timeout` is SQLite's busy_timeout: writers queue behind a held lock instead of failing.
+    const db = new Database(path, { readonly, fileMustExist: readonly, timeout: options.busyTimeoutMs ?? 5000 });
+    try {
+      if (readonly) {
+        // A reader cannot migrate, so it must find the schema exactly as this build expects.
+        const version = schemaVersion(db);
+        if (version !== MIGRATIONS.length) {
+          throw new IncompatibleSchemaError(
+            `read-only open needs schema version ${MIGRATIONS.length}, found ${version}; open read-write once to migrate`,
+          );
         }
-        return new SqliteStore(db);
-      } catch (err) {
-        db.close();
-        throw err;
+      } else {
+        // WAL lets readers run alongside the single writer. synchronous = FULL because a 2xx must
+        // mean the row survives power loss or kill -9: under NORMAL, WAL skips the fsync at commit
+        // and an OS crash can drop the last transactions.
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = FULL');
+        db.pragma('foreign_keys = ON');
+        // Erasure must really erase: deleted rows are overwritten with zeros, not left in free pages.
+        db.pragma('secure_delete = ON');
+        migrate(db);
       }
-    });
+      return new SqliteStore(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
   }
 
   private readonly s: Statements;
@@ -69,7 +77,7 @@ export class SqliteStore implements Store {
   }
 
   upsertItems(items: ItemInput[], now = Date.now()): number {
-    return guard(() => this.db.transaction(() => {
+    return guard(() => write(this.db, () => {
       for (const item of items) {
         this.s.upsertItem.run({
           itemId: item.itemId,
@@ -82,7 +90,7 @@ export class SqliteStore implements Store {
         });
       }
       return items.length;
-    })());
+    }));
   }
 
   getItem(itemId: string): ItemRecord | null {
@@ -102,7 +110,7 @@ export class SqliteStore implements Store {
 
   addFeedback(events: FeedbackInput[], options: AddFeedbackOptions): AddFeedbackResult {
     const receivedAt = options.receivedAt ?? Date.now();
-    return guard(() => this.db.transaction(() => {
+    return guard(() => write(this.db, () => {
       const result: AddFeedbackResult = { accepted: 0, duplicates: 0, createdItems: [] };
       for (const e of events) {
         let itemId = this.s.itemId.get(e.itemId) as number | undefined;
@@ -122,7 +130,7 @@ export class SqliteStore implements Store {
         }
       }
       return result;
-    })());
+    }));
   }
 
   userFeedback(userId: string): FeedbackRecord[] {
@@ -202,13 +210,13 @@ export class SqliteStore implements Store {
   }
 
   pruneFeedback(before: number): number {
-    return guard(() => this.db.transaction(() => {
+    return guard(() => write(this.db, () => {
       const removed = this.s.pruneFeedback.run(before).changes;
       // Users left without any event are removed too: nothing about them remains to keep.
       this.s.pruneEmptyUsers.run();
       this.s.recountInteractions.run();
       return removed;
-    })());
+    }));
   }
 
   async backup(path: string): Promise<void> {
@@ -237,13 +245,13 @@ export class SqliteStore implements Store {
   }
 
   deleteUser(userId: string): number {
-    return guard(() => this.db.transaction(() => {
+    return guard(() => write(this.db, () => {
       const id = this.s.userId.get(userId) as number | undefined;
       if (id === undefined) return 0;
       const removed = this.s.deleteUserFeedback.run(id).changes;
       this.s.deleteUser.run(id);
       return removed;
-    })());
+    }));
   }
 
   checkpoint(): void {
@@ -260,12 +268,12 @@ export class SqliteStore implements Store {
       throw new RangeError(`keep must be an integer >= 1 so the model just saved survives pruning (got ${keep})`);
     }
     const blob = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return guard(() => this.db.transaction(() => {
+    return guard(() => write(this.db, () => {
       const { lastInsertRowid } = this.s.insertModel.run(meta.algorithm, JSON.stringify(meta.params), JSON.stringify(meta.metrics),
         meta.trainedAt, meta.feedbackWatermark, sha256(blob), blob);
       this.s.pruneModels.run(keep);
       return { version: Number(lastInsertRowid), ...meta };
-    })());
+    }));
   }
 
   latestModels(): ModelMeta[] {
@@ -348,6 +356,16 @@ function prepareStatements(db: Database.Database) {
     latestModels: p(`SELECT ${MODEL_COLUMNS} ORDER BY version DESC`),
     modelBytes: p('SELECT sha256, bytes FROM models WHERE version = ?'),
   };
+}
+
+/**
+ * One write transaction, begun IMMEDIATE: the write lock is taken up front, so the busy timeout
+ * applies. A deferred transaction that reads first and then writes is refused at once with
+ * SQLITE_BUSY while another connection (an import, a backup) holds the lock — the busy handler
+ * is never consulted for that upgrade — and concurrent writers would fail instead of queueing.
+ */
+function write<T>(db: Database.Database, fn: () => T): T {
+  return db.transaction(fn).immediate();
 }
 
 function guard<T>(fn: () => T): T {

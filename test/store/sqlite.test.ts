@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -233,13 +234,83 @@ describe('unavailability', () => {
     expect(store.countFeedback()).toBe(0);
   });
 
-  it('maps disk-full and I/O codes, and leaves other errors alone', () => {
-    const full = translateSqliteError(new Database.SqliteError('database or disk is full', 'SQLITE_FULL'));
-    expect(full).toBeInstanceOf(StoreUnavailableError);
-    expect((full as StoreUnavailableError).reason).toBe('full');
-    expect((translateSqliteError(new Database.SqliteError('disk I/O error', 'SQLITE_IOERR_WRITE')) as StoreUnavailableError).reason).toBe('io');
+  it('maps disk-full, lock, I/O, read-only and cannot-open codes, and leaves other errors alone', () => {
+    const cases: Array<[string, string]> = [
+      ['SQLITE_FULL', 'full'],
+      ['SQLITE_BUSY', 'busy'],
+      ['SQLITE_BUSY_SNAPSHOT', 'busy'],
+      ['SQLITE_LOCKED', 'busy'],
+      ['SQLITE_LOCKED_SHAREDCACHE', 'busy'],
+      ['SQLITE_IOERR', 'io'],
+      ['SQLITE_IOERR_WRITE', 'io'],
+      ['SQLITE_IOERR_FSYNC', 'io'],
+      ['SQLITE_READONLY', 'readonly'],
+      ['SQLITE_READONLY_DBMOVED', 'readonly'],
+      ['SQLITE_CANTOPEN', 'io'],
+    ];
+    for (const [code, reason] of cases) {
+      const err = translateSqliteError(new Database.SqliteError('near "INSERT INTO feedback": failed', code));
+      expect(err, code).toBeInstanceOf(StoreUnavailableError);
+      expect((err as StoreUnavailableError).reason, code).toBe(reason);
+      expect((err as Error).message, code).not.toMatch(/INSERT|feedback|SQLITE/);
+    }
     const constraint = new Database.SqliteError('UNIQUE constraint failed', 'SQLITE_CONSTRAINT_UNIQUE');
     expect(translateSqliteError(constraint)).toBe(constraint);
+  });
+
+  it('waits up to the busy timeout for a lock, even when the transaction reads before it writes', () => {
+    const store = track(SqliteStore.open(dbPath(), { busyTimeoutMs: 300 }));
+    store.upsertItems([{ itemId: 'i' }]);
+    const other = track(new Database(dbPath()));
+    other.exec('BEGIN IMMEDIATE');
+    const started = performance.now();
+    // addFeedback looks the item up before inserting: begun DEFERRED, that upgrade fails at once.
+    expect(() => store.addFeedback([ev('u', 'i', 1)], { createMissingItems: true })).toThrow(StoreUnavailableError);
+    const waited = performance.now() - started;
+    other.exec('ROLLBACK');
+    expect(waited).toBeGreaterThanOrEqual(250);
+    expect(waited).toBeLessThan(2_000);
+    expect(store.addFeedback([ev('u', 'i', 1)], { createMissingItems: true }).accepted).toBe(1);
+  });
+
+  it('queues a write behind another process that holds the lock briefly', async () => {
+    const path = dbPath();
+    const store = track(SqliteStore.open(path, { busyTimeoutMs: 5_000 }));
+    store.upsertItems([{ itemId: 'i' }]);
+    const holder = `const D = require('better-sqlite3'); const db = new D(process.argv[1]); db.exec('BEGIN IMMEDIATE');
+      process.stdout.write('locked'); setTimeout(() => { db.exec('COMMIT'); db.close(); }, 300);`;
+    const child = spawn(process.execPath, ['-e', holder, path], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.once('data', () => resolve());
+      void exited.then((code) => reject(new Error(`lock holder exited early with ${String(code)}`)));
+    });
+    const started = performance.now();
+    expect(store.addFeedback([ev('u', 'i', 1)], { createMissingItems: true }).accepted).toBe(1);
+    expect(performance.now() - started).toBeGreaterThan(100);
+    expect(await exited).toBe(0);
+    expect(store.countFeedback()).toBe(1);
+  });
+
+  it('rolls a batch back whole when the database is full, keeping earlier rows', () => {
+    const store = track(SqliteStore.open(dbPath()));
+    store.addFeedback([ev('before', 'i', 1)], { createMissingItems: true });
+    const db = (store as unknown as { db: Database.Database }).db;
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    const batch = Array.from({ length: 2_000 }, (_, k) => ev(`user-${k}-${'x'.repeat(100)}`, `item-${k}`, k));
+    const err = (() => { try { store.addFeedback(batch, { createMissingItems: true }); } catch (e) { return e; } })();
+    expect(err).toBeInstanceOf(StoreUnavailableError);
+    expect((err as StoreUnavailableError).reason).toBe('full');
+    expect(store.countFeedback()).toBe(1);
+    expect(store.getUser('user-0-' + 'x'.repeat(100))).toBeNull();
+    expect(store.getItem('item-0')).toBeNull();
+    expect(store.userFeedback('before')).toHaveLength(1);
+  });
+
+  it('names the path when the database cannot be opened', () => {
+    // A directory where the file should be: SQLITE_CANTOPEN.
+    expect(() => SqliteStore.open(dir)).toThrow(StoreUnavailableError);
+    expect(() => SqliteStore.open(dir)).toThrow(`cannot open ${dir}: storage cannot be opened`);
   });
 });
 
