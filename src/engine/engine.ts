@@ -19,8 +19,8 @@ import { eventWeight, userSignals } from './signals.ts';
 import { Trainer } from './trainer.ts';
 import { buildTrainingSet } from './training-set.ts';
 import type {
-  EngineApi, FeedbackResult, Health, ImportResult, ModelInfo, Profile, RecommendRequest, RecommendResult, ScoredItem, Segment,
-  SegmentMap, Stats, UserExport,
+  EngineApi, EngineMetrics, EngineObserver, FeedbackResult, Health, ImportResult, ModelInfo, Profile, RecommendRequest,
+  RecommendResult, ScoredItem, Segment, SegmentMap, Stats, UserExport,
 } from './types.ts';
 
 const DAY_MS = 86_400_000;
@@ -50,6 +50,7 @@ export class Engine implements EngineApi {
   private training: { jobId: string; startedAt: number; done: Promise<void> } | null = null;
   private eventsSinceTrain = 0;
   private readonly warnings: string[] = [];
+  private readonly observers = new Set<EngineObserver>();
   private timer: NodeJS.Timeout | null = null;
   private retention: NodeJS.Timeout | null = null;
   /** Raw user id → the id stored and learned from (itself unless pseudonymous ids are on). */
@@ -123,17 +124,20 @@ export class Engine implements EngineApi {
   addFeedback(input: FeedbackInput, n: number): FeedbackResult {
     const event = { ...input, userId: this.uid(input.userId) };
     const result = this.ingest([event]);
+    const foldStart = performance.now();
     if (result.accepted > 0) {
       this.histories.append(event.userId, { ...event, receivedAt: this.clock() });
       this.refresh(event.userId, true);
       this.learnItem(event.itemId);
     }
     const quarantined = this.flagged.has(event.userId);
+    const recommended = this.recommend(input.userId, { n });
+    if (result.accepted > 0) this.notify((o) => o.foldIn?.((performance.now() - foldStart) / 1000));
     return {
       accepted: result.accepted,
       duplicates: result.duplicates,
       ...(quarantined && { quarantined }),
-      ...this.recommend(input.userId, { n }),
+      ...recommended,
     };
   }
 
@@ -340,6 +344,25 @@ export class Engine implements EngineApi {
     };
   }
 
+  metrics(): EngineMetrics {
+    const meta = this.meta;
+    return {
+      model: {
+        version: meta?.version ?? null,
+        ageSeconds: meta ? Math.max(0, (this.clock() - meta.trainedAt) / 1000) : null,
+        training: this.training !== null,
+      },
+      items: this.catalog.size,
+      feedback: this.store.countFeedback(),
+      quarantinedUsers: this.flagged.size,
+    };
+  }
+
+  observe(observer: EngineObserver): () => void {
+    this.observers.add(observer);
+    return () => void this.observers.delete(observer);
+  }
+
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (this.retention) clearInterval(this.retention);
@@ -352,6 +375,7 @@ export class Engine implements EngineApi {
   private ingest(events: FeedbackInput[]): ImportResult {
     const now = this.clock();
     const result = this.store.addFeedback(events, { createMissingItems: this.config.createMissingItems, receivedAt: now });
+    this.reportFeedback(events, result);
     for (const itemId of result.createdItems) this.catalog.set(itemId, [], true);
     if (result.accepted > 0) {
       for (const e of events) this.countPopularity(e);
@@ -360,6 +384,33 @@ export class Engine implements EngineApi {
       if (this.config.retrainEvery > 0 && this.eventsSinceTrain >= this.config.retrainEvery) this.startTraining();
     }
     return { accepted: result.accepted, duplicates: result.duplicates };
+  }
+
+  /** Tells observers what a store write accepted, per type when the store's totals allow it. */
+  private reportFeedback(events: FeedbackInput[], { accepted, duplicates }: ImportResult): void {
+    if (this.observers.size === 0) return;
+    const types = new Set(events.map((e) => e.type));
+    if (types.size === 1) {
+      const [type] = types;
+      this.notify((o) => o.feedback?.(type, accepted, duplicates));
+    } else if (duplicates === 0 && accepted === events.length) {
+      const perType = new Map<FeedbackInput['type'], number>();
+      for (const e of events) perType.set(e.type, (perType.get(e.type) ?? 0) + 1);
+      for (const [type, count] of perType) this.notify((o) => o.feedback?.(type, count, 0));
+    } else if (accepted + duplicates > 0) {
+      this.notify((o) => o.feedback?.('mixed', accepted, duplicates));
+    }
+  }
+
+  /** Instrumentation must never break the work it watches. */
+  private notify(call: (observer: EngineObserver) => void): void {
+    for (const observer of this.observers) {
+      try {
+        call(observer);
+      } catch {
+        // ignored: see EngineObserver
+      }
+    }
   }
 
   /** Quarantines users posting at a bot's rate; their rows stay stored but are not learned from. */
@@ -449,6 +500,7 @@ export class Engine implements EngineApi {
   private startTraining(): { jobId: string; done: Promise<void> } {
     if (this.training) return this.training;
     const algorithm = this.config.algorithm;
+    const began = performance.now();
     const set = buildTrainingSet(this.store, this.config, algorithm);
     if (set.values.length === 0) throw new InvalidInputError('nothing to train on: no usable feedback is stored yet', 'feedback');
     const jobId = randomUUID();
@@ -459,8 +511,10 @@ export class Engine implements EngineApi {
     const done = this.trainer
       .fit({ algorithm, params: this.config.params, set })
       .then(({ bytes, seconds }) => this.swapIn(algorithm, bytes, seconds, set.watermark, sizes))
+      .then(() => this.notify((o) => o.training?.('success', (performance.now() - began) / 1000)))
       .catch((error: Error) => {
         this.warnings.push(`training job ${jobId} failed: ${error.message}`);
+        this.notify((o) => o.training?.('failure', (performance.now() - began) / 1000));
         throw error;
       })
       .finally(() => {

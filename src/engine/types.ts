@@ -1,4 +1,4 @@
-import type { FeedbackInput, ItemInput, ItemRecord } from '../store/types.ts';
+import type { FeedbackInput, FeedbackType, ItemInput, ItemRecord } from '../store/types.ts';
 
 /**
  * What the HTTP server and CLI ask of the engine. Errors it throws: `InvalidInputError`
@@ -120,6 +120,40 @@ export interface Health {
   warnings: string[];
 }
 
+/** A point-in-time reading for operators (GET /metrics), cheap enough to take on every scrape. */
+export interface EngineMetrics {
+  model: {
+    /** null until a model has been trained. */
+    version: number | null;
+    /** Seconds since the serving model was trained, by the engine's clock; null without one. */
+    ageSeconds: number | null;
+    /** True while a retrain runs. */
+    training: boolean;
+  };
+  /** Catalog items, unavailable ones included. */
+  items: number;
+  /** Stored feedback rows (an exact duplicate is stored once). */
+  feedback: number;
+  quarantinedUsers: number;
+}
+
+/**
+ * Hooks the engine calls as it works, for operators (src/server/metrics.ts turns them into
+ * Prometheus metrics). Calls are synchronous and must be cheap; an observer that throws is ignored.
+ */
+export interface EngineObserver {
+  /**
+   * Events stored (`accepted`) or recognised as exact duplicates, per type, for single posts and
+   * imports alike. `type` is 'mixed' for a batch of several types that held duplicates: the store
+   * counts those only in total.
+   */
+  feedback?(type: FeedbackType | 'mixed', accepted: number, duplicates: number): void;
+  /** Seconds addFeedback spent after the commit: folding the user in and ranking their new top-N. */
+  foldIn?(seconds: number): void;
+  /** A retrain ended: seconds from its start until the new model served, or until it failed. */
+  training?(outcome: 'success' | 'failure', seconds: number): void;
+}
+
 export interface EngineApi {
   health(): Health;
   upsertItems(items: ItemInput[]): number;
@@ -159,4 +193,8 @@ export interface EngineApi {
   /** Starts a background retrain; resolves immediately with its job id. */
   train(): { jobId: string };
   model(): ModelInfo;
+  /** Gauges for operators; see EngineMetrics. */
+  metrics(): EngineMetrics;
+  /** Calls `observer` as feedback is stored and folded in and models are trained; returns a function that stops it. */
+  observe(observer: EngineObserver): () => void;
 }

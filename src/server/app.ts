@@ -3,6 +3,7 @@ import type { EngineApi } from '../engine/types.ts';
 import { corsPolicy, type CorsOptions } from './cors.ts';
 import { errorHandler, onNotFound } from './errors.ts';
 import { accessLog } from './log.ts';
+import { AppMetrics, type MetricsOptions } from './metrics.ts';
 import { readBody, requireKeys } from './middleware.ts';
 import { clientIdentity, rateLimit, TokenBuckets, type RateLimitOptions } from './rate-limit.ts';
 import { requestId } from './request-id.ts';
@@ -46,12 +47,15 @@ export interface AppOptions {
   rateLimit?: RateLimitOptions;
   /** One JSON line per request on stdout, internal errors as JSON on stderr. Default false. */
   log?: boolean;
+  /** GET /metrics (Prometheus text format), guarded like reads. Default on; false turns it off. */
+  metrics?: boolean | MetricsOptions;
 }
 
 const DEFAULTS = {
   maxBodyBytes: 4 * 1024 * 1024,
   now: Date.now,
   log: false,
+  metrics: true,
 } satisfies AppOptions;
 
 /** Builds the HTTP API over `engine`. Never listens: see listen.ts, or call `app.request` in tests. */
@@ -69,6 +73,8 @@ export function createApp(engine: EngineApi, options: AppOptions = {}): Hono<App
 
   // Outermost first: the id and the log see every response, including preflights, 401s and 429s.
   app.use('*', requestId());
+  const metrics = config.metrics === false ? null : new AppMetrics(engine, config.metrics === true ? {} : config.metrics);
+  if (metrics) app.use('*', metrics.track());
   if (config.log) app.use('*', accessLog());
   app.use('*', securityHeaders());
   if (config.cors) app.use('*', corsPolicy(config.cors));
@@ -82,6 +88,7 @@ export function createApp(engine: EngineApi, options: AppOptions = {}): Hono<App
   app.use('/v1/*', requireKeys({ apiKey: config.apiKey, readKey: config.readKey }));
   app.use('/v1/*', readBody(maxBodyBytes));
 
+  if (metrics) app.route('/', metrics.routes({ apiKey: config.apiKey, readKey: config.readKey }));
   app.route('/', miscRoutes(deps));
   app.route('/v1/items', itemRoutes(deps));
   app.route('/v1/feedback', feedbackRoutes(deps));

@@ -1,5 +1,7 @@
 import type {
   EngineApi,
+  EngineMetrics,
+  EngineObserver,
   FeedbackResult,
   Health,
   ImportResult,
@@ -63,6 +65,8 @@ export class FakeEngine implements EngineApi {
   readonly calls: Call[] = [];
   readonly items = new Map<string, ItemRecord>();
   readonly users = new Set<string>(['u1']);
+  /** Subscribed through observe(); tests call them to play engine events. */
+  readonly observers = new Set<EngineObserver>();
   private failure: Error | undefined;
 
   /** The next engine call throws `error` (after being recorded). */
@@ -207,5 +211,16 @@ export class FakeEngine implements EngineApi {
   model(): ModelInfo {
     this.record('model');
     return MODEL_INFO;
+  }
+
+  metrics(): EngineMetrics {
+    this.record('metrics');
+    return { model: { version: MODEL_INFO.version, ageSeconds: 3600, training: false }, items: this.items.size, feedback: 42, quarantinedUsers: 1 };
+  }
+
+  /** Wiring, not a call: not recorded, so `calls` stays what the routes asked for. */
+  observe(observer: EngineObserver): () => void {
+    this.observers.add(observer);
+    return () => void this.observers.delete(observer);
   }
 }
