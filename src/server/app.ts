@@ -11,6 +11,7 @@ import { feedbackRoutes } from './routes/feedback.ts';
 import { itemRoutes } from './routes/items.ts';
 import { miscRoutes } from './routes/misc.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { insightRoutes, modelRoutes } from './routes/model.ts';
 import { userRoutes } from './routes/users.ts';
 import { securityHeaders } from './security.ts';
@@ -96,6 +97,7 @@ export function createApp(engine: EngineApi, options: AppOptions = {}): Hono<App
   app.route('/v1/model', modelRoutes(deps));
   app.route('/v1', insightRoutes(deps));
   app.route('/', dashboardRoutes({ readKey: config.readKey, apiKey: config.apiKey }));
+  app.route('/', docsRoutes());
   return app;
 }
 

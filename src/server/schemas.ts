@@ -32,7 +32,8 @@ export const nQuery = z
   .transform(Number)
   .pipe(z.number().min(1, N_RULE).max(100, N_RULE))
   .optional()
-  .transform((n) => n ?? 10);
+  .transform((n) => n ?? 10)
+  .meta({ description: 'How many results: an integer from 1 to 100; default 10' });
 
 /** `n` in a JSON body; absent means 10. */
 const nBody = z
@@ -41,7 +42,8 @@ const nBody = z
   .min(1, N_RULE)
   .max(100, N_RULE)
   .optional()
-  .transform((n) => n ?? 10);
+  .transform((n) => n ?? 10)
+  .meta({ description: 'How many results: an integer from 1 to 100; default 10' });
 
 /** A comma-separated (or repeated) query parameter; empty means "not given". */
 function commaList(entry: z.ZodType<string, string>) {
@@ -115,8 +117,11 @@ export function feedbackEvent(now: number) {
       userId: newId,
       itemId: newId,
       type: z.enum(FEEDBACK_TYPES),
-      value: z.number().nullable().optional(),
-      timestamp: z.unknown().optional(),
+      value: z.number().nullable().optional().meta({ description: 'Stars from 0.5 to 5, required when type is rating; unused by the other types' }),
+      timestamp: z.unknown().optional().meta({
+        description: `Event time: ${TIMESTAMP_RULE}; at most 1 day in the future; default now`,
+        anyOf: [{ type: 'integer' }, { type: 'string', format: 'date-time' }],
+      }),
     })
     .transform((e, ctx): FeedbackInput => {
       const fail = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [field], message });
@@ -141,7 +146,11 @@ export function feedbackBatch(now: number) {
 export const rowBatch = z.array(z.unknown(), { error: BATCH_RULE }).min(1, BATCH_RULE).max(MAX_BATCH, BATCH_RULE);
 
 /** A boolean query flag; absent means false. */
-export const flagQuery = z.enum(['true', 'false']).optional().transform((flag) => flag === 'true');
+export const flagQuery = z
+  .enum(['true', 'false'])
+  .optional()
+  .transform((flag) => flag === 'true')
+  .meta({ default: 'false' });
 
 /** `?diversity=` 0–1: how much relevance to trade for variety. */
 export const diversityQuery = z.coerce.number().min(0, 'diversity must be between 0 and 1').max(1, 'diversity must be between 0 and 1').optional();

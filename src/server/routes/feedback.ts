@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { FeedbackInput } from '../../store/types.ts';
 import { jsonBody } from '../middleware.ts';
+import type { ResponseOf } from '../api.ts';
 import type { AppEnv, RouteDeps } from '../app.ts';
 import { feedbackBatch, feedbackEvent, flagQuery, nQuery, rowBatch } from '../schemas.ts';
 import { check, validate } from '../validate.ts';
@@ -27,7 +28,7 @@ export function feedbackRoutes({ engine, now }: RouteDeps): Hono<AppEnv> {
       if (partial) return c.json(importValid(body, clock));
       const events = validate(feedbackBatch(clock), body);
       const { accepted, duplicates } = engine.importFeedback(events);
-      return c.json({ accepted, duplicates });
+      return c.json({ accepted, duplicates } satisfies ResponseOf<'feedback'>);
     }
     const n = validate(nQuery, c.req.query('n'), 'n');
     const event = validate(feedbackEvent(clock), body);
@@ -38,14 +39,14 @@ export function feedbackRoutes({ engine, now }: RouteDeps): Hono<AppEnv> {
       userId: result.userId,
       modelVersion: result.modelVersion,
       recommendations: result.recommendations,
-    });
+    } satisfies ResponseOf<'feedback'>);
   });
 
   /**
    * Stores the valid rows in one import and reports the others with the field and message a
    * strict import would have failed with (`[17].type`), so clients handle both modes alike.
    */
-  function importValid(body: unknown[], clock: number) {
+  function importValid(body: unknown[], clock: number): ResponseOf<'feedback'> & { rejected: Rejected[] } {
     const rows = validate(rowBatch, body);
     const schema = feedbackEvent(clock);
     const good: FeedbackInput[] = [];

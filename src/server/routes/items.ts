@@ -2,12 +2,13 @@ import { Hono } from 'hono';
 import type { ItemRecord } from '../../store/types.ts';
 import { InvalidInputError } from '../../errors.ts';
 import { jsonBody } from '../middleware.ts';
+import type { ResponseOf } from '../api.ts';
 import type { AppEnv, RouteDeps } from '../app.ts';
 import { id, itemBatch, itemUpdate, newId, nQuery } from '../schemas.ts';
 import { validate } from '../validate.ts';
 
 /** The wire form of an item: the store keeps epoch ms, the API speaks ISO-8601. */
-function itemJson(item: ItemRecord) {
+function itemJson(item: ItemRecord): ResponseOf<'getItem'> {
   return {
     itemId: item.itemId,
     title: item.title,
@@ -24,7 +25,7 @@ export function itemRoutes({ engine }: RouteDeps): Hono<AppEnv> {
 
   app.post('/', (c) => {
     const items = validate(itemBatch, jsonBody(c));
-    return c.json({ upserted: engine.upsertItems(items) });
+    return c.json({ upserted: engine.upsertItems(items) } satisfies ResponseOf<'upsertItems'>);
   });
 
   app.put('/:itemId', (c) => {
@@ -46,13 +47,13 @@ export function itemRoutes({ engine }: RouteDeps): Hono<AppEnv> {
   app.delete('/:itemId', (c) => {
     const itemId = validate(id, c.req.param('itemId'), 'itemId');
     engine.deleteItem(itemId);
-    return c.json({ itemId, available: false });
+    return c.json({ itemId, available: false } as const satisfies ResponseOf<'deleteItem'>);
   });
 
   app.get('/:itemId/similar', (c) => {
     const itemId = validate(id, c.req.param('itemId'), 'itemId');
     const n = validate(nQuery, c.req.query('n'), 'n');
-    return c.json({ itemId, similar: engine.similarItems(itemId, n) });
+    return c.json({ itemId, similar: engine.similarItems(itemId, n) } satisfies ResponseOf<'similarItems'>);
   });
 
   return app;

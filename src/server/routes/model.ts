@@ -1,13 +1,14 @@
 import { Hono } from 'hono';
+import type { ResponseOf } from '../api.ts';
 import type { AppEnv, RouteDeps } from '../app.ts';
 
 export function modelRoutes({ engine }: RouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get('/', (c) => c.json(engine.model()));
+  app.get('/', (c) => c.json(engine.model() satisfies ResponseOf<'model'>));
 
   // 202: training runs in the background; clients poll GET /v1/model for its outcome.
-  app.post('/train', (c) => c.json({ jobId: engine.train().jobId }, 202));
+  app.post('/train', (c) => c.json({ jobId: engine.train().jobId } satisfies ResponseOf<'train'>, 202));
 
   return app;
 }
@@ -15,9 +16,9 @@ export function modelRoutes({ engine }: RouteDeps): Hono<AppEnv> {
 /** Operator views: segments, the segment map, live event counts, recorded evaluations. */
 export function insightRoutes({ engine }: RouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.get('/segments', (c) => c.json({ segments: engine.segments() }));
-  app.get('/segments/map', (c) => c.json(engine.segmentMap()));
-  app.get('/stats', (c) => c.json(engine.stats()));
-  app.get('/evaluations', (c) => c.json(engine.evaluations()));
+  app.get('/segments', (c) => c.json({ segments: engine.segments() } satisfies ResponseOf<'segments'>));
+  app.get('/segments/map', (c) => c.json(engine.segmentMap() satisfies ResponseOf<'segmentMap'>));
+  app.get('/stats', (c) => c.json(engine.stats() satisfies ResponseOf<'stats'>));
+  app.get('/evaluations', (c) => c.json(engine.evaluations() satisfies ResponseOf<'evaluations'>));
   return app;
 }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { RecommendRequest } from '../../engine/types.ts';
+import type { ResponseOf } from '../api.ts';
 import type { AppEnv, RouteDeps } from '../app.ts';
 import { categoryList, daysQuery, diversityQuery, flagQuery, id, idList, nQuery } from '../schemas.ts';
 import { validate } from '../validate.ts';
@@ -23,34 +24,34 @@ export function userRoutes({ engine }: RouteDeps): Hono<AppEnv> {
     const reshow = validate(daysQuery, c.req.query('reshowAfterDays'), 'reshowAfterDays');
     if (reshow !== undefined) request.reshowAfterDays = reshow;
     const { modelVersion, recommendations } = engine.recommend(userId, request);
-    return c.json({ userId, modelVersion, recommendations });
+    return c.json({ userId, modelVersion, recommendations } satisfies ResponseOf<'recommendations'>);
   });
 
   app.get('/:userId/similar', (c) => {
     const userId = validate(id, c.req.param('userId'), 'userId');
     const n = validate(nQuery, c.req.query('n'), 'n');
-    return c.json({ userId, similar: engine.similarUsers(userId, n) });
+    return c.json({ userId, similar: engine.similarUsers(userId, n) } satisfies ResponseOf<'similarUsers'>);
   });
 
   app.get('/:userId/profile', (c) => {
     const userId = validate(id, c.req.param('userId'), 'userId');
-    return c.json(engine.profile(userId));
+    return c.json(engine.profile(userId) satisfies ResponseOf<'profile'>);
   });
 
   app.get('/:userId/export', (c) => {
     const userId = validate(id, c.req.param('userId'), 'userId');
-    return c.json(engine.exportUser(userId));
+    return c.json(engine.exportUser(userId) satisfies ResponseOf<'exportUser'>);
   });
 
   app.post('/:userId/unflag', (c) => {
     const userId = validate(id, c.req.param('userId'), 'userId');
-    return c.json(engine.unflagUser(userId));
+    return c.json(engine.unflagUser(userId) satisfies ResponseOf<'unflag'>);
   });
 
   app.delete('/:userId', (c) => {
     const userId = validate(id, c.req.param('userId'), 'userId');
     const { deleted } = engine.deleteUser(userId);
-    return c.json({ userId, deleted });
+    return c.json({ userId, deleted } satisfies ResponseOf<'deleteUser'>);
   });
 
   return app;
