@@ -6,7 +6,7 @@ export { gram, alsExplicitSolve, alsImplicitSolveCG, alsImplicitSolveCholesky, a
 export { choleskySolve } from './linalg';
 export { rngSeed } from './rng';
 export { shuffle, sgdEpoch } from './sgd';
-export { itemNorms, cosineNeighbors, knnScores } from './knn';
+export { itemNorms, cosineNeighbors, cosineNeighborsOf, knnScores } from './knn';
 export { kmeansAssign, kmeansUpdate } from './kmeans';
 export { covariance, project } from './pca';
 

@@ -52,45 +52,95 @@ export function cosineNeighbors(
 ): void {
   memory.fill(accum, 0, <usize>nItems << 3);
   for (let i = itemStart; i < itemEnd; i++) {
-    let nTouched = 0;
-    const pEnd = i32At(itemIndptr, i + 1);
-    for (let p = i32At(itemIndptr, i); p < pEnd; p++) {
-      const u = i32At(itemUsers, p);
-      const r = f32At(itemValues, p);
-      const qEnd = i32At(userIndptr, u + 1);
-      for (let q = i32At(userIndptr, u); q < qEnd; q++) {
-        const j = i32At(userItems, q);
-        if (j == i) continue;
-        const slot = accum + (<usize>j << 3);
-        const co = load<f32>(slot, 4);
-        // co == 0 marks the first visit: the dot itself may legitimately sum to 0.
-        if (co == 0) setI32(touched, nTouched++, j);
-        store<f32>(slot, load<f32>(slot) + r * f32At(userValues, q));
-        store<f32>(slot, co + 1, 4);
-      }
-    }
+    neighborsOf(i, itemIndptr, itemUsers, itemValues, norms, userIndptr, userItems, userValues, K, shrink, outNeighbors, outSims, accum, touched);
+  }
+}
 
-    const rowIdx = outNeighbors + ((<usize>i * <usize>K) << 2);
-    const rowSim = outSims + ((<usize>i * <usize>K) << 2);
-    const ni = f32At(norms, i);
-    let size = 0;
-    for (let t = 0; t < nTouched; t++) {
-      const j = i32At(touched, t);
+/**
+ * cosineNeighbors for the `count` items listed at `items` (i32, any order, no repeats) instead
+ * of a range: the rows an erasure changed are recomputed in place, each exactly as the full call
+ * would compute it. Same scratch, zeroed once per call.
+ */
+export function cosineNeighborsOf(
+  itemIndptr: usize,
+  itemUsers: usize,
+  itemValues: usize,
+  norms: usize,
+  userIndptr: usize,
+  userItems: usize,
+  userValues: usize,
+  nItems: i32,
+  K: i32,
+  shrink: f32,
+  items: usize,
+  count: i32,
+  outNeighbors: usize,
+  outSims: usize,
+  accum: usize,
+  touched: usize,
+): void {
+  memory.fill(accum, 0, <usize>nItems << 3);
+  for (let t = 0; t < count; t++) {
+    neighborsOf(i32At(items, t), itemIndptr, itemUsers, itemValues, norms, userIndptr, userItems, userValues, K, shrink, outNeighbors, outSims, accum, touched);
+  }
+}
+
+/** One item's row of cosineNeighbors; leaves `accum` all zero again for the next item. */
+@inline
+function neighborsOf(
+  i: i32,
+  itemIndptr: usize,
+  itemUsers: usize,
+  itemValues: usize,
+  norms: usize,
+  userIndptr: usize,
+  userItems: usize,
+  userValues: usize,
+  K: i32,
+  shrink: f32,
+  outNeighbors: usize,
+  outSims: usize,
+  accum: usize,
+  touched: usize,
+): void {
+  let nTouched = 0;
+  const pEnd = i32At(itemIndptr, i + 1);
+  for (let p = i32At(itemIndptr, i); p < pEnd; p++) {
+    const u = i32At(itemUsers, p);
+    const r = f32At(itemValues, p);
+    const qEnd = i32At(userIndptr, u + 1);
+    for (let q = i32At(userIndptr, u); q < qEnd; q++) {
+      const j = i32At(userItems, q);
+      if (j == i) continue;
       const slot = accum + (<usize>j << 3);
-      const d = load<f32>(slot);
       const co = load<f32>(slot, 4);
-      store<u64>(slot, 0); // clears both halves of the pair for the next i
-      const denom = ni * f32At(norms, j);
-      let sim: f32 = denom > 0 ? d / denom : 0;
-      if (shrink != 0) sim *= co / (co + shrink);
-      if (sim != sim) continue; // NaN (only from NaN input) never ranks, as in selectTop
-      size = heapOffer(rowIdx, rowSim, size, K, j, sim);
+      // co == 0 marks the first visit: the dot itself may legitimately sum to 0.
+      if (co == 0) setI32(touched, nTouched++, j);
+      store<f32>(slot, load<f32>(slot) + r * f32At(userValues, q));
+      store<f32>(slot, co + 1, 4);
     }
-    heapSortBestFirst(rowIdx, rowSim, size);
-    for (let n = size; n < K; n++) {
-      setI32(rowIdx, n, -1);
-      setF32(rowSim, n, 0);
-    }
+  }
+
+  const rowIdx = outNeighbors + ((<usize>i * <usize>K) << 2);
+  const rowSim = outSims + ((<usize>i * <usize>K) << 2);
+  const ni = f32At(norms, i);
+  let size = 0;
+  for (let t = 0; t < nTouched; t++) {
+    const j = i32At(touched, t);
+    const slot = accum + (<usize>j << 3);
+    const d = load<f32>(slot);
+    const co = load<f32>(slot, 4);
+    store<u64>(slot, 0); // clears both halves of the pair for the next i
+    const denom = ni * f32At(norms, j);
+    let sim: f32 = denom > 0 ? d / denom : 0;
+    if (shrink != 0) sim *= co / (co + shrink);
+    if (sim != sim) continue; // NaN (only from NaN input) never ranks, as in selectTop
+    size = heapOffer(rowIdx, rowSim, size, K, j, sim);
+  }
+  heapSortBestFirst(rowIdx, rowSim, size);
+  for (let n = size; n < K; n++) {
+    setI32(rowIdx, n, -1);
+    setF32(rowSim, n, 0);
   }
 }
 

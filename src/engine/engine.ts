@@ -5,6 +5,7 @@ import { createModel, isExplicit, loadModel } from '../model/index.ts';
 import type { Algorithm, Recommender } from '../model/types.ts';
 import { NotFoundError } from '../store/errors.ts';
 import type { FeedbackInput, ItemInput, ItemRecord, ModelMeta, Store } from '../store/types.ts';
+import { CoreBank } from '../wasm/core-bank.ts';
 import { Catalog } from './catalog.ts';
 import { coldItemVector, foldInItemFromFeedback } from './cold-items.ts';
 import { resolveConfig, type EngineConfig, type EngineConfigInput } from './config.ts';
@@ -44,6 +45,11 @@ export class Engine implements EngineApi {
   private readonly catalog: Catalog;
   private readonly popularity: Popularity;
   private readonly trainer = new Trainer();
+  /**
+   * WebAssembly cores reused from one retrain to the next (serving, baseline, one spare): an old
+   * model's memory is only freed by a GC that nothing prompts, so it is handed on instead.
+   */
+  private readonly cores = new CoreBank(1);
   private readonly histories: HistoryCache;
   private readonly flood: FloodGuard;
   private readonly flagged: Set<string>;
@@ -63,7 +69,7 @@ export class Engine implements EngineApi {
   ) {
     this.config = resolveConfig(config);
     // Fail at startup, naming the parameter, rather than later inside a training thread.
-    createModel(this.config.algorithm, this.config.params);
+    createModel(this.config.algorithm, this.config.params, { cores: this.cores }).dispose();
     this.uid = pseudonymizer(this.config.pseudonymSalt);
     this.histories = new HistoryCache(store);
     this.flood = new FloodGuard(this.config.floodEventsPerSecond, this.config.floodWindowSeconds);
@@ -527,21 +533,32 @@ export class Engine implements EngineApi {
   }
 
   private swapIn(algorithm: Algorithm, bytes: Uint8Array, fitSeconds: number, watermark: number, sizes: Record<string, number>): void {
-    const model = loadModel(bytes);
-    const meta = this.store.saveModel(
-      { algorithm, params: { ...model.params }, metrics: { fitSeconds, ...sizes }, trainedAt: this.clock(), feedbackWatermark: watermark },
-      bytes,
-      this.config.keepModels,
-    );
+    const model = loadModel(bytes, { cores: this.cores });
+    let meta: ModelMeta;
+    try {
+      meta = this.store.saveModel(
+        { algorithm, params: { ...model.params }, metrics: { fitSeconds, ...sizes }, trainedAt: this.clock(), feedbackWatermark: watermark },
+        bytes,
+        this.config.keepModels,
+      );
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
     this.use(model, meta, bytes);
     // Feedback that arrived while training is not in the new model: fold those users in now.
     for (const userId of this.stale) this.refresh(userId, false);
   }
 
   private use(model: Recommender, meta: ModelMeta, bytes: Uint8Array): void {
+    const [previous, previousBaseline] = [this.serving, this.baseline];
     this.serving = model;
     this.meta = meta;
-    this.baseline = model instanceof FactorModel ? (loadModel(bytes) as AnyFactorModel) : null;
+    // Nothing holds a replaced model (every request runs synchronously), so its core is handed
+    // on: the old baseline's to the new baseline, the old serving model's to the next retrain.
+    previousBaseline?.dispose();
+    this.baseline = model instanceof FactorModel ? (loadModel(bytes, { cores: this.cores }) as AnyFactorModel) : null;
+    previous?.dispose();
     this.segmentation = Segments.compute(model, this.catalog, this.config.segments, Number(model.params.seed ?? 42));
     this.stale.clear();
     for (const userId of this.store.usersWithFeedbackAfter(meta.feedbackWatermark)) this.stale.add(userId);
@@ -553,7 +570,7 @@ export class Engine implements EngineApi {
     for (const meta of saved) {
       try {
         const bytes = this.store.loadModelBytes(meta.version);
-        this.use(loadModel(bytes), meta, bytes);
+        this.use(loadModel(bytes, { cores: this.cores }), meta, bytes);
         return;
       } catch (error) {
         this.warnings.push(`model version ${meta.version} could not be loaded (${(error as Error).message}); trying an older one`);

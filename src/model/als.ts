@@ -4,6 +4,7 @@ import { Rng } from '../data/rng.ts';
 import { alsScratchFloats, putCsr, type Csr } from '../wasm/als.ts';
 import { shareRows, type Call, type Schedule } from '../wasm/pool.ts';
 import { FactorModel } from './factor-model.ts';
+import type { ModelOptions } from './types.ts';
 import type { Row } from './history.ts';
 import { explainLinear, solveExplicitRow } from './row-solvers.ts';
 import { factors, iterations, nonNegative, parseParams, seed, threads } from './params.ts';
@@ -32,8 +33,8 @@ export type AlsParams = z.output<typeof schema>;
  */
 export class Als extends FactorModel<AlsParams> {
   readonly algorithm = 'als' as const;
-  constructor(params: Record<string, unknown> = {}) {
-    super(parseParams(schema, params), true, 'last');
+  constructor(params: Record<string, unknown> = {}, options: ModelOptions = {}) {
+    super(parseParams(schema, params), true, 'last', options);
   }
 
   protected initialize(data: Interactions): void {

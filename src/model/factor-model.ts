@@ -1,4 +1,5 @@
 import { Core } from '../wasm/core.ts';
+import type { CoreBank } from '../wasm/core-bank.ts';
 import { runInline, runThreaded, type Schedule } from '../wasm/pool.ts';
 import { scoreItems, selectTop } from '../wasm/topk.ts';
 import { IdMap } from '../data/id-map.ts';
@@ -10,7 +11,7 @@ import type { Params } from './params.ts';
 import { kmeans, pca2 } from './segments.ts';
 import { Side } from './side.ts';
 import type {
-  Algorithm, Explanation, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction,
+  Algorithm, Explanation, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction,
 } from './types.ts';
 
 export const DEFAULT_N = 10;
@@ -22,7 +23,10 @@ export const DEFAULT_N = 10;
  */
 export abstract class FactorModel<P extends Params & { factors: number }> implements Recommender {
   abstract readonly algorithm: Algorithm;
-  protected readonly core = new Core();
+  protected readonly core: Core;
+  /** Where the core came from and goes back to on dispose (null: the garbage collector's). */
+  private readonly cores: CoreBank | null;
+  private disposed = false;
   protected users!: Side;
   protected items!: Side;
   protected history = new History(null);
@@ -41,7 +45,11 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     protected readonly withBias: boolean,
     /** How repeated (user, item) pairs in a history combine. */
     protected readonly combine: 'last' | 'sum',
-  ) {}
+    options: ModelOptions = {},
+  ) {
+    this.cores = options.cores ?? null;
+    this.core = this.cores?.take() ?? new Core();
+  }
 
   get userCount(): number {
     return this.fitted ? this.users.size : 0;
@@ -104,6 +112,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
   protected abstract contributions(user: number, item: number): Array<{ item: number; weight: number }>;
 
   fit(data: Interactions): this {
+    this.assertLive();
     this.users = new Side(this.core, this.params.factors, this.withBias, IdMap.from(data.users.toArray()));
     this.items = new Side(this.core, this.params.factors, this.withBias, IdMap.from(data.items.toArray()));
     this.users.reserve(data.users.size);
@@ -121,9 +130,13 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     this.itemNorms = null;
   }
 
+  /** Called whenever user vectors change (training, fold-in, erasure): drop user-side caches. */
+  protected usersChanged(): void {}
+
   protected markFitted(): void {
     this.trainedItems = this.items.size;
     this.itemsChanged();
+    this.usersChanged();
     if (!this.users.isFinite() || !this.items.isFinite()) {
       this.fitted = false;
       throw new ModelStateError(`${this.algorithm} training diverged: factors contain NaN or infinity; lower the learning rate or raise regularization`);
@@ -208,6 +221,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     const row = this.rowOf(history);
     const u = this.users.add(userId);
     this.solveRow(row, this.items, this.users.row(u), this.withBias ? this.users.bias + u * 4 : 0);
+    this.usersChanged();
     this.history.set(u, row);
     return this.core.f32(this.users.row(u), this.params.factors).slice();
   }
@@ -216,6 +230,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     const u = this.userIndex(userId);
     this.core.f32(this.users.row(u), this.params.factors).fill(0);
     if (this.withBias) this.core.f32(this.users.bias + u * 4, 1)[0] = 0;
+    this.usersChanged();
     this.history.set(u, toRow([], this.combine));
     this.users.ids.rename(u, tombstone(u));
   }
@@ -352,6 +367,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
 
   /** Rebuilds this (unfitted) model from a decoded state; used by `loadModel`. */
   restore(state: ModelState): this {
+    this.assertLive();
     const k = this.params.factors;
     const { arrays } = state;
     if (arrays.userFactors.length !== state.users.length * k || arrays.itemFactors.length !== state.items.length * k) {
@@ -373,7 +389,18 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     return this;
   }
 
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.fitted = false;
+    this.cores?.give(this.core);
+  }
+
   // ---- helpers shared by subclasses ----
+
+  private assertLive(): void {
+    if (this.disposed) throw new ModelStateError(`${this.algorithm} model was disposed: its memory belongs to another model now`);
+  }
 
   protected assertReady(): void {
     if (!this.fitted) throw new ModelStateError(`${this.algorithm} model is not fitted: call fit() or load a saved model first`);

@@ -4,6 +4,7 @@ import { Rng } from '../data/rng.ts';
 import { alsScratchFloats, gram, putCsr, type Csr } from '../wasm/als.ts';
 import { shareRows, type Call, type Schedule } from '../wasm/pool.ts';
 import { FactorModel } from './factor-model.ts';
+import type { ModelOptions } from './types.ts';
 import type { Row } from './history.ts';
 import { explainImplicit, solveImplicitRow } from './row-solvers.ts';
 import { factors, iterations, nonNegative, parseParams, seed, threads } from './params.ts';
@@ -37,9 +38,11 @@ export class ImplicitAls extends FactorModel<ImplicitAlsParams> {
   /** YᵀY of the current item factors, in core memory for fold-in (k×k). */
   private itemGram = 0;
   private itemGram64: Float64Array | null = null;
+  /** XᵀX of the user factors for item fold-in (k×k), valid while `userGramFresh`. */
   private userGramBuffer = 0;
-  constructor(params: Record<string, unknown> = {}) {
-    super(parseParams(schema, params), false, 'sum');
+  private userGramFresh = false;
+  constructor(params: Record<string, unknown> = {}, options: ModelOptions = {}) {
+    super(parseParams(schema, params), false, 'sum', options);
   }
 
   protected initialize(data: Interactions): void {
@@ -105,6 +108,10 @@ export class ImplicitAls extends FactorModel<ImplicitAlsParams> {
     gram(this.core, this.items.factors, this.items.size, k, this.itemGram);
   }
 
+  protected usersChanged(): void {
+    this.userGramFresh = false;
+  }
+
   protected solveRow(row: Row, other: Side, out: number, _outBias: number): void {
     const g = other === this.items ? this.itemGram : this.userGram();
     solveImplicitRow(this.core, row, other, g, this.params.factors, this.params.reg, this.params.alpha, out);
@@ -115,11 +122,16 @@ export class ImplicitAls extends FactorModel<ImplicitAlsParams> {
     return explainImplicit(this.core, this.history.row(user), this.items, item, this.itemGram64, this.params.reg, this.params.alpha);
   }
 
-  /** YᵀY over users, for folding in an item; recomputed each time because users change constantly. */
+  /**
+   * XᵀX over users, for folding in an item: computed on first use after any user vector changed
+   * (usersChanged), so item fold-ins between user fold-ins — an erasure re-solving each item the
+   * user touched, a batch of new items — pay O(users·k²) once, not once each.
+   */
   private userGram(): number {
     const k = this.params.factors;
     if (!this.userGramBuffer) this.userGramBuffer = this.core.allocF32(k * k);
-    gram(this.core, this.users.factors, this.users.size, k, this.userGramBuffer);
+    if (!this.userGramFresh) gram(this.core, this.users.factors, this.users.size, k, this.userGramBuffer);
+    this.userGramFresh = true;
     return this.userGramBuffer;
   }
 }

@@ -5,14 +5,14 @@ import { ImplicitAls } from './implicit-als.ts';
 import { ItemKnn } from './item-knn.ts';
 import { Popular } from './popular.ts';
 import { Svd } from './svd.ts';
-import type { Algorithm, Recommender } from './types.ts';
+import type { Algorithm, ModelOptions, Recommender } from './types.ts';
 
-export type { Algorithm, Recommender, RecommendOptions, Scored, ScoredUser, Explanation, UserInteraction } from './types.ts';
+export type { Algorithm, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, Explanation, UserInteraction } from './types.ts';
 export { Als, ImplicitAls, ItemKnn, Popular, Svd };
 
 type Restorable = Recommender & { restore(state: ReturnType<typeof decodeModel>): Recommender };
 
-const constructors: Record<Algorithm, new (params?: Record<string, unknown>) => Restorable> = {
+const constructors: Record<Algorithm, new (params?: Record<string, unknown>, options?: ModelOptions) => Restorable> = {
   als: Als,
   'implicit-als': ImplicitAls,
   svd: Svd,
@@ -26,14 +26,20 @@ export const ALGORITHMS = Object.keys(constructors) as Algorithm[];
 export const isExplicit = (algorithm: Algorithm): boolean => algorithm === 'als' || algorithm === 'svd';
 
 /** A new, unfitted model; params are validated against the algorithm's schema. */
-export function createModel(algorithm: string, params: Record<string, unknown> = {}): Restorable {
+export function createModel(algorithm: string, params: Record<string, unknown> = {}, options: ModelOptions = {}): Restorable {
   const ctor = constructors[algorithm as Algorithm];
   if (!ctor) throw new InvalidInputError(`unknown algorithm '${algorithm}': expected one of ${ALGORITHMS.join(', ')}`, 'algorithm');
-  return new ctor(params);
+  return new ctor(params, options);
 }
 
 /** Reads a model written by `save()`. */
-export function loadModel(bytes: Uint8Array): Recommender {
+export function loadModel(bytes: Uint8Array, options: ModelOptions = {}): Recommender {
   const state = decodeModel(bytes);
-  return createModel(state.algorithm, state.params).restore(state);
+  const model = createModel(state.algorithm, state.params, options);
+  try {
+    return model.restore(state);
+  } catch (error) {
+    model.dispose(); // an unreadable file must not keep a banked core out of circulation
+    throw error;
+  }
 }

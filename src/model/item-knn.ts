@@ -1,16 +1,17 @@
 import { z } from 'zod';
 import { IdMap } from '../data/id-map.ts';
-import type { Csr } from '../data/csr.ts';
-import { Interactions } from '../data/interactions.ts';
+import { transpose, type Csr } from '../data/csr.ts';
+import type { Interactions } from '../data/interactions.ts';
 import { ModelStateError, UnknownIdError } from '../errors.ts';
 import { Core } from '../wasm/core.ts';
-import { accumLength, itemNorms, knnScores, touchedLength } from '../wasm/knn.ts';
+import type { CoreBank } from '../wasm/core-bank.ts';
+import { accumLength, cosineNeighborsOf, itemNorms, knnScores, touchedLength } from '../wasm/knn.ts';
 import { runInline, runThreaded, shareRows, type Schedule } from '../wasm/pool.ts';
 import { DEFAULT_N, checkN, selectRanked, tombstone } from './factor-model.ts';
 import { encodeModel, type ModelState } from './format.ts';
 import { History, toRow, type Row } from './history.ts';
 import { nonNegative, parseParams, seed, threads } from './params.ts';
-import type { Explanation, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction } from './types.ts';
+import type { Explanation, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction } from './types.ts';
 
 const schema = z
   .object({
@@ -34,18 +35,27 @@ export type ItemKnnParams = z.output<typeof schema>;
 export class ItemKnn implements Recommender {
   readonly algorithm = 'item-knn' as const;
   readonly params: Readonly<ItemKnnParams>;
-  private readonly core = new Core();
+  private readonly core: Core;
+  private readonly cores: CoreBank | null;
   private users = new IdMap();
   private items = new IdMap();
   private history = new History(null);
-  /** Item → users matrix, kept for user–user similarity. */
+  /**
+   * Item → users matrix the similarities were computed from (training data minus erased users),
+   * kept for user–user similarity and for recomputing rows after an erasure.
+   */
   private byItem: Csr | null = null;
   private neighbors = 0;
   private sims = 0;
+  /** Items the neighbour/similarity buffers have room for (a refit reuses them). */
+  private capacity = 0;
   private fitted = false;
+  private disposed = false;
 
-  constructor(params: Record<string, unknown> = {}) {
+  constructor(params: Record<string, unknown> = {}, options: ModelOptions = {}) {
     this.params = parseParams(schema, params);
+    this.cores = options.cores ?? null;
+    this.core = this.cores?.take() ?? new Core();
   }
 
   get userCount(): number {
@@ -57,6 +67,7 @@ export class ItemKnn implements Recommender {
   }
 
   fit(data: Interactions): this {
+    this.assertLive();
     runInline(this.core, this.schedule(data));
     this.fitted = true;
     return this;
@@ -68,6 +79,7 @@ export class ItemKnn implements Recommender {
    */
   async fitAsync(data: Interactions): Promise<this> {
     if (this.params.threads <= 1) return this.fit(data);
+    this.assertLive();
     this.fitted = false;
     await runThreaded(this.core, this.params.threads, () => this.schedule(data));
     this.fitted = true;
@@ -84,8 +96,7 @@ export class ItemKnn implements Recommender {
     const byUser = data.byUser();
     this.byItem = data.byItem();
     this.history = new History(byUser);
-    this.neighbors = this.core.allocI32(nItems * K);
-    this.sims = this.core.allocF32(nItems * K);
+    this.reserveLists(nItems);
     const mark = this.core.mark();
     let top = -1;
     try {
@@ -169,18 +180,60 @@ export class ItemKnn implements Recommender {
   }
 
   /**
-   * Erases a user and recomputes the similarities without their rows, so no neighbour list
-   * keeps their signal. (A full recompute: exact, and cheap next to a retrain.)
+   * Erases a user: their row leaves the item → users matrix, and the neighbour lists their row
+   * could have changed are recomputed in place — every item that shares a user with one of
+   * theirs (a norm or a co-rating changed) — so each list equals a fit on the training data
+   * without them. Other lists cannot change. Scratch is freed afterwards: no memory is kept.
    */
   forgetUser(userId: string): void {
     const u = this.userIndex(userId);
     this.history.set(u, toRow([], 'sum'));
     this.users.rename(u, tombstone(u));
-    const seen = this.history.toCsr(this.users.size);
-    const userIdx = new Int32Array(seen.indices.length);
-    for (let v = 0; v < seen.rows; v++) userIdx.fill(v, seen.indptr[v], seen.indptr[v + 1]);
-    if (userIdx.length === 0) return;
-    this.fit(Interactions.fromArrays(this.users.toArray(), this.items.toArray(), userIdx, seen.indices, seen.values));
+    const before = this.byItem!;
+    const nItems = this.items.size;
+    const byUser = transpose(before, this.users.size);
+    const theirs = byUser.indices.subarray(byUser.indptr[u], byUser.indptr[u + 1]);
+    if (theirs.length === 0) return; // folded in after training: in no similarity
+    const affected = new Uint8Array(nItems);
+    for (const j of theirs) {
+      affected[j] = 1;
+      for (let p = before.indptr[j]; p < before.indptr[j + 1]; p++) {
+        const v = before.indices[p];
+        for (let q = byUser.indptr[v]; q < byUser.indptr[v + 1]; q++) affected[byUser.indices[q]] = 1;
+      }
+    }
+    const after = withoutUser(before, u);
+    this.byItem = after;
+    const rows = Int32Array.from(affected.keys()).filter((i) => affected[i] === 1);
+    this.recompute(after, withoutRow(byUser, u), rows);
+  }
+
+  /** Recomputes the neighbour lists of `rows` from the given matrix, in place. */
+  private recompute(byItem: Csr, byUser: Csr, rows: Int32Array): void {
+    const nItems = this.items.size;
+    const mark = this.core.mark();
+    try {
+      const it = { indptr: this.core.putI32(byItem.indptr), indices: this.core.putI32(byItem.indices), values: this.core.putF32(byItem.values) };
+      const us = { indptr: this.core.putI32(byUser.indptr), indices: this.core.putI32(byUser.indices), values: this.core.putF32(byUser.values) };
+      const norms = this.core.allocF32(nItems);
+      itemNorms(this.core, it.indptr, it.values, nItems, norms);
+      cosineNeighborsOf(
+        this.core, it.indptr, it.indices, it.values, norms, us.indptr, us.indices, us.values,
+        nItems, this.params.neighbors, this.params.shrink, this.core.putI32(rows), rows.length,
+        this.neighbors, this.sims, this.core.allocF32(accumLength(nItems)), this.core.allocI32(touchedLength(nItems)),
+      );
+    } finally {
+      this.core.release(mark);
+    }
+  }
+
+  /** Neighbour and similarity buffers for `nItems` items, reused when they are big enough. */
+  private reserveLists(nItems: number): void {
+    if (nItems <= this.capacity) return;
+    const K = this.params.neighbors;
+    this.neighbors = this.core.allocI32(nItems * K);
+    this.sims = this.core.allocF32(nItems * K);
+    this.capacity = nItems;
   }
 
   explain(userId: string, itemId: string, n = DEFAULT_N): Explanation {
@@ -194,7 +247,7 @@ export class ItemKnn implements Recommender {
   }
 
   hasUser(userId: string): boolean {
-    return this.users.has(userId);
+    return this.fitted && this.users.has(userId);
   }
 
   hasProfile(userId: string): boolean {
@@ -203,7 +256,7 @@ export class ItemKnn implements Recommender {
   }
 
   hasItem(itemId: string): boolean {
-    return this.items.has(itemId);
+    return this.fitted && this.items.has(itemId);
   }
 
   userHistory(userId: string): UserInteraction[] {
@@ -232,15 +285,28 @@ export class ItemKnn implements Recommender {
   }
 
   restore(state: ModelState): this {
+    this.assertLive();
     const a = state.arrays;
     this.users = IdMap.from(state.users);
     this.items = IdMap.from(state.items);
-    this.neighbors = this.core.putI32(a.neighbors);
-    this.sims = this.core.putF32(a.sims);
+    this.reserveLists(state.items.length);
+    this.core.i32(this.neighbors, a.neighbors.length).set(a.neighbors);
+    this.core.f32(this.sims, a.sims.length).set(a.sims);
     this.history = new History({ rows: state.users.length, indptr: a.seenIndptr as Int32Array, indices: a.seenIndices as Int32Array, values: a.seenValues as Float32Array });
     this.byItem = { rows: state.items.length, indptr: a.itemIndptr as Int32Array, indices: a.itemIndices as Int32Array, values: a.itemValues as Float32Array };
     this.fitted = true;
     return this;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.fitted = false;
+    this.cores?.give(this.core);
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new ModelStateError('item-knn model was disposed: its memory belongs to another model now');
   }
 
   private contributions(row: Row, item: number): Array<{ itemId: string; weight: number }> {
@@ -293,6 +359,33 @@ export class ItemKnn implements Recommender {
     if (i < 0) throw new UnknownIdError('item', itemId);
     return i;
   }
+}
+
+/** The item → users matrix without user `u`'s entries (same shapes, order kept). */
+function withoutUser(byItem: Csr, u: number): Csr {
+  const keep = new Uint8Array(byItem.indices.length);
+  const indptr = new Int32Array(byItem.rows + 1);
+  for (let i = 0; i < byItem.rows; i++) {
+    let n = 0;
+    for (let p = byItem.indptr[i]; p < byItem.indptr[i + 1]; p++) if (byItem.indices[p] !== u) (keep[p] = 1), n++;
+    indptr[i + 1] = indptr[i] + n;
+  }
+  const indices = byItem.indices.filter((_, p) => keep[p] === 1);
+  const values = byItem.values.filter((_, p) => keep[p] === 1);
+  return { rows: byItem.rows, indptr, indices, values };
+}
+
+/** The user → items matrix with row `u` emptied. */
+function withoutRow(byUser: Csr, u: number): Csr {
+  const start = byUser.indptr[u];
+  const gone = byUser.indptr[u + 1] - start;
+  const indptr = byUser.indptr.map((x, r) => (r > u ? x - gone : x));
+  const cut = <T extends Int32Array | Float32Array>(a: T) => {
+    const out = a.slice(0, a.length - gone) as T;
+    out.set(a.subarray(start + gone), start);
+    return out;
+  };
+  return { rows: byUser.rows, indptr, indices: cut(byUser.indices), values: cut(byUser.values) };
 }
 
 function norm(values: Float32Array): number {

@@ -2,12 +2,13 @@ import { IdMap } from '../data/id-map.ts';
 import type { Interactions } from '../data/interactions.ts';
 import { ModelStateError, UnknownIdError } from '../errors.ts';
 import { Core } from '../wasm/core.ts';
+import type { CoreBank } from '../wasm/core-bank.ts';
 import { encodeModel, type ModelState } from './format.ts';
 import { DEFAULT_N, checkN, selectRanked, tombstone } from './factor-model.ts';
 import { History, toRow } from './history.ts';
 import { parseParams, seed } from './params.ts';
 import { z } from 'zod';
-import type { Explanation, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction } from './types.ts';
+import type { Explanation, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction } from './types.ts';
 
 const schema = z.object({ seed: seed() }).strict();
 export type PopularParams = z.output<typeof schema>;
@@ -19,15 +20,19 @@ export type PopularParams = z.output<typeof schema>;
 export class Popular implements Recommender {
   readonly algorithm = 'popular' as const;
   readonly params: Readonly<PopularParams>;
-  private readonly core = new Core();
+  private readonly core: Core;
+  private readonly cores: CoreBank | null;
   private users = new IdMap();
   private items = new IdMap();
   private counts = new Float32Array(0);
   private history = new History(null);
   private fitted = false;
+  private disposed = false;
 
-  constructor(params: Record<string, unknown> = {}) {
+  constructor(params: Record<string, unknown> = {}, options: ModelOptions = {}) {
     this.params = parseParams(schema, params);
+    this.cores = options.cores ?? null;
+    this.core = this.cores?.take() ?? new Core();
   }
 
   get userCount(): number {
@@ -39,6 +44,7 @@ export class Popular implements Recommender {
   }
 
   fit(data: Interactions): this {
+    this.assertLive();
     this.users = IdMap.from(data.users.toArray());
     this.items = IdMap.from(data.items.toArray());
     this.counts = new Float32Array(this.items.size);
@@ -66,6 +72,7 @@ export class Popular implements Recommender {
 
   /** Popularity has no notion of likeness: the most popular other items. */
   similarItems(itemId: string, n = DEFAULT_N): Scored[] {
+    this.assertReady();
     const i = this.items.get(itemId);
     if (i < 0) throw new UnknownIdError('item', itemId);
     return this.rank(Int32Array.of(i), { n });
@@ -94,7 +101,7 @@ export class Popular implements Recommender {
   }
 
   hasUser(userId: string): boolean {
-    return this.users.has(userId);
+    return this.fitted && this.users.has(userId);
   }
 
   hasProfile(userId: string): boolean {
@@ -103,7 +110,7 @@ export class Popular implements Recommender {
   }
 
   hasItem(itemId: string): boolean {
-    return this.items.has(itemId);
+    return this.fitted && this.items.has(itemId);
   }
 
   userHistory(userId: string): UserInteraction[] {
@@ -125,6 +132,7 @@ export class Popular implements Recommender {
   }
 
   restore(state: ModelState): this {
+    this.assertLive();
     this.users = IdMap.from(state.users);
     this.items = IdMap.from(state.items);
     this.counts = new Float32Array(state.arrays.counts);
@@ -132,6 +140,17 @@ export class Popular implements Recommender {
     this.history = new History({ rows: state.users.length, indptr: seenIndptr as Int32Array, indices: seenIndices as Int32Array, values: seenValues as Float32Array });
     this.fitted = true;
     return this;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.fitted = false;
+    this.cores?.give(this.core);
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new ModelStateError('popular model was disposed: its memory belongs to another model now');
   }
 
   private rank(seen: Int32Array, options: RecommendOptions): Scored[] {

@@ -4,6 +4,7 @@ import { Rng } from '../data/rng.ts';
 import { allocRng, RNG_STATE_BYTES, rngSeed } from '../wasm/sgd.ts';
 import { type Call, type Schedule } from '../wasm/pool.ts';
 import { FactorModel } from './factor-model.ts';
+import type { ModelOptions } from './types.ts';
 import type { Row } from './history.ts';
 import { explainLinear, solveExplicitRow } from './row-solvers.ts';
 import { factors, iterations, nonNegative, parseParams, positive, seed, threads } from './params.ts';
@@ -38,8 +39,8 @@ export type SvdParams = z.output<typeof schema>;
  */
 export class Svd extends FactorModel<SvdParams> {
   readonly algorithm = 'svd' as const;
-  constructor(params: Record<string, unknown> = {}) {
-    super(parseParams(schema, params), true, 'last');
+  constructor(params: Record<string, unknown> = {}, options: ModelOptions = {}) {
+    super(parseParams(schema, params), true, 'last', options);
   }
 
   protected initialize(data: Interactions): void {

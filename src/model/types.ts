@@ -1,4 +1,5 @@
 import type { Interaction, Interactions } from '../data/interactions.ts';
+import type { CoreBank } from '../wasm/core-bank.ts';
 
 export type Algorithm = 'als' | 'implicit-als' | 'svd' | 'item-knn' | 'popular';
 
@@ -38,6 +39,15 @@ export interface Explanation {
 
 /** What a user did to an item, as a model sees it: rating or implicit weight. */
 export type UserInteraction = Pick<Interaction, 'itemId' | 'value'>;
+
+/** How a model is made, beyond its params. */
+export interface ModelOptions {
+  /**
+   * Take the model's WebAssembly core from this bank and give it back on `dispose`, so a process
+   * that loads model after model reuses their memory (an engine retraining for weeks).
+   */
+  cores?: CoreBank;
+}
 
 /**
  * The verbs every liverec model answers. Documented once, here.
@@ -83,4 +93,10 @@ export interface Recommender {
   userHistory(userId: string): UserInteraction[];
   /** Serialises the whole model (params, ids, arrays) to the versioned binary format. */
   save(): Uint8Array;
+  /**
+   * Releases the model's WebAssembly memory — to the CoreBank it was made with, for the next
+   * model, else to the garbage collector. The model is unfitted afterwards and cannot be fitted
+   * or restored again. Safe to call twice.
+   */
+  dispose(): void;
 }

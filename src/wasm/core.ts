@@ -21,10 +21,39 @@ export interface CoreExports {
  * rows. Typed views are made on demand from `memory.buffer`, never cached, because the buffer
  * object is replaced when memory grows.
  */
+/** Every constructed core's memory, until it is garbage-collected (for leak checks). */
+const live = new Map<number, WeakRef<WebAssembly.Memory>>();
+const collected = new FinalizationRegistry<number>((id) => live.delete(id));
+let nextId = 0;
+
+/** Cores constructed in this thread so far (monotonic): a test sees whether a path makes new ones. */
+export function coresCreated(): number {
+  return nextId;
+}
+
+/**
+ * How many cores are still reachable in this thread and the bytes of WebAssembly memory they
+ * hold (a count of live models: each model owns one core). Collected cores drop out after a GC.
+ */
+export function liveCores(): { count: number; bytes: number } {
+  let count = 0;
+  let bytes = 0;
+  for (const ref of live.values()) {
+    const memory = ref.deref();
+    if (!memory) continue;
+    count++;
+    bytes += memory.buffer.byteLength;
+  }
+  return { count, bytes };
+}
+
 export class Core {
   readonly memory: WebAssembly.Memory;
   readonly exports: CoreExports;
+  private readonly base: number;
   private top: number;
+  /** The highest `top` reached since construction or the last reset: what `reset` must clear. */
+  private highWater: number;
 
   constructor(memory?: WebAssembly.Memory) {
     this.memory = memory ?? new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
@@ -32,7 +61,10 @@ export class Core {
       env: { memory: this.memory, abort: coreAbort },
     });
     this.exports = instance.exports as unknown as CoreExports;
-    this.top = alignUp(this.exports.heapBase());
+    this.base = this.top = this.highWater = alignUp(this.exports.heapBase());
+    const id = nextId++;
+    live.set(id, new WeakRef(this.memory));
+    collected.register(this.memory, id);
   }
 
   /** Reserves `bytes` (16-byte aligned, zero-filled on first use) and returns its address. */
@@ -49,6 +81,7 @@ export class Core {
       this.memory.grow(grow);
     }
     this.top = end;
+    if (end > this.highWater) this.highWater = end;
     return ptr;
   }
 
@@ -81,6 +114,19 @@ export class Core {
   /** Frees everything allocated after `mark` (scratch space for one call). */
   release(mark: number): void {
     this.top = mark;
+  }
+
+  /**
+   * Forgets every allocation, so the next owner lays out its buffers from the start of the heap,
+   * and zeroes what was used, so it sees the same memory a new core would. The memory keeps its
+   * size: WebAssembly memory cannot shrink, and a wasm memory is only freed by a GC that V8 is
+   * not prompted to run by it (its pages are not counted as external memory). Reusing one is the
+   * way to keep a long-running process at a bounded size; see CoreBank. Every address handed out
+   * before is invalid afterwards.
+   */
+  reset(): void {
+    this.u8(this.base, this.highWater - this.base).fill(0);
+    this.top = this.highWater = this.base;
   }
 
   /** Bytes in use by the allocator. */

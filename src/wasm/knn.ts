@@ -8,6 +8,12 @@ interface KnnExports {
     nItems: number, K: number, shrink: number, itemStart: number, itemEnd: number,
     outNeighbors: number, outSims: number, accum: number, touched: number,
   ): void;
+  cosineNeighborsOf(
+    itemIndptr: number, itemUsers: number, itemValues: number, norms: number,
+    userIndptr: number, userItems: number, userValues: number,
+    nItems: number, K: number, shrink: number, items: number, count: number,
+    outNeighbors: number, outSims: number, accum: number, touched: number,
+  ): void;
   knnScores(
     neighbors: number, sims: number, K: number, nItems: number,
     userItems: number, userValues: number, len: number, outScores: number,
@@ -41,6 +47,22 @@ export function cosineNeighbors(
   api(core).cosineNeighbors(
     itemIndptr, itemUsers, itemValues, norms, userIndptr, userItems, userValues,
     nItems, K, shrink, itemStart, itemEnd, outNeighbors, outSims, accum, touched,
+  );
+}
+
+/**
+ * cosineNeighbors for the `count` item indices at `items` (i32, no repeats) rather than a range:
+ * each listed row is written exactly as the range call would write it, the others untouched.
+ */
+export function cosineNeighborsOf(
+  core: Core, itemIndptr: number, itemUsers: number, itemValues: number, norms: number,
+  userIndptr: number, userItems: number, userValues: number,
+  nItems: number, K: number, shrink: number, items: number, count: number,
+  outNeighbors: number, outSims: number, accum: number, touched: number,
+): void {
+  api(core).cosineNeighborsOf(
+    itemIndptr, itemUsers, itemValues, norms, userIndptr, userItems, userValues,
+    nItems, K, shrink, items, count, outNeighbors, outSims, accum, touched,
   );
 }
 

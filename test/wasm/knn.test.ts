@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Core } from '../../src/wasm/core.ts';
-import { accumLength, cosineNeighbors, itemNorms, knnScores, touchedLength } from '../../src/wasm/knn.ts';
+import { accumLength, cosineNeighbors, cosineNeighborsOf, itemNorms, knnScores, touchedLength } from '../../src/wasm/knn.ts';
 import { Rng } from '../../src/data/rng.ts';
 import { cosineNeighborsRef, knnScoresRef, toCsr, type Triplet } from '../reference/knn.ts';
 
@@ -35,8 +35,11 @@ function setup(core: Core, triplets: Triplet[], nUsers: number, nItems: number, 
   const run = (shrink: number, start = 0, end = nItems) =>
     cosineNeighbors(core, itemIndptr, itemUsers, itemValues, norms, userIndptr, userItems, userValues,
       nItems, K, shrink, start, end, outNeighbors, outSims, accum, touched);
+  const runOf = (shrink: number, items: number[]) =>
+    cosineNeighborsOf(core, itemIndptr, itemUsers, itemValues, norms, userIndptr, userItems, userValues,
+      nItems, K, shrink, core.putI32(items), items.length, outNeighbors, outSims, accum, touched);
   const read = () => ({ idx: Array.from(core.i32(outNeighbors, nItems * K)), sim: Array.from(core.f32(outSims, nItems * K)) });
-  return { run, read, outNeighbors, outSims, accum, byUser };
+  return { run, runOf, read, outNeighbors, outSims, accum, byUser };
 }
 
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
@@ -124,6 +127,33 @@ describe('cosineNeighbors', () => {
     s.run(shrink, 29, 40);
     s.run(shrink, 40, nItems);
     expect(s.read()).toEqual(whole);
+  });
+
+  it('cosineNeighborsOf writes exactly the listed rows, as the range call would, in any order', () => {
+    const K = 7, shrink = 3;
+    const whole = (() => {
+      const core = new Core();
+      const s = setup(core, triplets, nUsers, nItems, K);
+      s.run(shrink);
+      return s.read();
+    })();
+    const core = new Core();
+    const s = setup(core, triplets, nUsers, nItems, K);
+    core.i32(s.outNeighbors, nItems * K).fill(-77);
+    core.f32(s.outSims, nItems * K).fill(42);
+    core.f32(s.accum, accumLength(nItems)).fill(9); // dirty scratch is zeroed by the call
+    const listed = [31, 2, 49, 7, 18, 0];
+    s.runOf(shrink, listed);
+    const got = s.read();
+    for (let i = 0; i < nItems; i++) {
+      const row = (a: number[]) => a.slice(i * K, (i + 1) * K);
+      if (listed.includes(i)) {
+        expect(row(got.idx)).toEqual(row(whole.idx));
+        expect(row(got.sim)).toEqual(row(whole.sim));
+      } else {
+        expect(row(got.idx)).toEqual(Array(K).fill(-77));
+      }
+    }
   });
 
   it('tolerates dirty scratch memory', () => {

@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.ts';
+import { runFit } from '../../src/engine/fit-job.ts';
+import { resolveConfig } from '../../src/engine/config.ts';
+import { buildTrainingSet } from '../../src/engine/training-set.ts';
+import { loadModel } from '../../src/model/index.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import { CoreBank } from '../../src/wasm/core-bank.ts';
+import { coresCreated } from '../../src/wasm/core.ts';
+import { SHOP_ITEMS, SHOP_PARAMS, T0, shopFeedback } from '../fixtures/shop.ts';
+
+const open: Array<{ engine: Engine; store: SqliteStore }> = [];
+
+afterEach(async () => {
+  for (const { engine, store } of open.splice(0)) {
+    await engine.close();
+    store.close();
+  }
+});
+
+function shop(config = {}) {
+  const store = SqliteStore.open(':memory:');
+  const engine = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0, ...config });
+  open.push({ engine, store });
+  engine.upsertItems(SHOP_ITEMS);
+  engine.importFeedback(shopFeedback());
+  return { engine, store };
+}
+
+describe('memory across retrains', () => {
+  it('keeps a fixed set of WebAssembly cores in the serving thread however many retrains run', async () => {
+    const { engine, store } = shop();
+    await engine.trainNow();
+    await engine.trainNow();
+    // From here on every model (serving, baseline) reuses a core a replaced model gave back.
+    const made = coresCreated();
+    for (let round = 0; round < 6; round++) {
+      engine.addFeedback({ userId: `au${round}`, itemId: `h${round}`, type: 'purchase', value: null, timestamp: T0 + 1e7 + round }, 3);
+      engine.recommend(`hu${round}`, { n: 3 });
+      await engine.trainNow();
+    }
+    expect(coresCreated()).toBe(made);
+    // The reused cores serve exactly what the newest saved model holds.
+    const latest = loadModel(store.loadModelBytes(engine.model().version!));
+    for (const userId of ['hu0', 'au5', 'hu11']) {
+      expect(engine.recommend(userId, { n: 5 }).recommendations).toEqual(latest.recommend(userId, { n: 5 }));
+    }
+    expect(engine.profile('au3').drift?.distance).toBeCloseTo(0, 6); // the baseline is the fresh model too
+  });
+
+  it('runs fit after fit in a training thread on one core, each model bit-identical to a fresh fit', () => {
+    const { store } = shop();
+    const config = resolveConfig({ params: SHOP_PARAMS });
+    const request = () => ({ algorithm: config.algorithm, params: SHOP_PARAMS, set: buildTrainingSet(store, config) });
+    const reference = runFit(request()).bytes;
+    const bank = new CoreBank(1);
+    for (let round = 0; round < 4; round++) {
+      expect(Buffer.from(runFit(request(), bank).bytes).equals(Buffer.from(reference))).toBe(true);
+    }
+    expect(bank.created).toBe(1);
+    expect(bank.idle).toBe(1);
+  });
+});
