@@ -3,52 +3,54 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { SqliteStore } from '../store/sqlite.ts';
-import { modelConfig, openEngine } from './engine.ts';
+import { pseudonymizer } from '../engine/pseudonym.ts';
+import { serveSettings, type ServeDefaults, type ServeFlags } from './config.ts';
+import { engineConfig, openEngine } from './engine.ts';
 import { importFiles } from './import.ts';
 import { io } from './io.ts';
-import { port } from './options.ts';
-import { DEFAULT_HOST, DEFAULT_PORT, serve } from './serve.ts';
+import { addServeOptions, DEFAULT_HOST, DEFAULT_PORT, serve } from './serve.ts';
 
 /** MovieLens ml-latest-small, shipped in the repository (license in its README.txt). */
 const DATA = fileURLToPath(new URL('../../data/ml-latest-small/', import.meta.url));
 
-interface DemoOptions { db: string; port: number; host: string }
+/** Interactive: request logs would bury the examples, so they are off unless asked for. */
+const DEFAULTS: ServeDefaults = { host: DEFAULT_HOST, port: DEFAULT_PORT, log: 'off' };
 
 export function registerDemo(program: Command): void {
-  program
+  const command = program
     .command('demo')
     .summary('import the bundled MovieLens sample, train, and serve it')
     .description(
       'On first run (database missing or without feedback) imports the bundled MovieLens ml-latest-small (9,742 movies, 100,836 ratings) and trains a model; then serves the HTTP API and prints curl commands to try.',
     )
-    .option('--db <file>', 'SQLite database file', './data/demo.db')
-    .option('--port <n>', 'TCP port', port, DEFAULT_PORT)
-    .option('--host <address>', 'interface to bind', DEFAULT_HOST)
-    .action(async (options: DemoOptions, command: Command) => {
-      const out = io(command);
-      mkdirSync(dirname(options.db), { recursive: true });
-      const store = SqliteStore.open(options.db);
-      try {
-        if (store.countFeedback() === 0) {
-          out.err(`first run: importing MovieLens ml-latest-small into ${options.db}\n`);
-          importFiles(store, { movies: DATA + 'movies.csv', ratings: DATA + 'ratings.csv' }, out);
-        }
-        const engine = await openEngine(store, modelConfig(store, undefined, {}));
-        if (engine.model().version === null) {
-          out.err(`training ${engine.config.algorithm}…\n`);
-          const info = await engine.trainNow().catch(async (err: unknown) => {
-            await engine.close(); // its training thread would keep the process alive
-            throw err;
-          });
-          out.err(`model version ${info.version} ready\n`);
-        }
-        const url = await serve(store, engine, options, out);
-        out.out(examples(url));
-      } catch (err) {
-        store.close();
-        throw err;
+    .option('--db <file>', 'SQLite database file', './data/demo.db');
+  addServeOptions(command, DEFAULTS).action(async (options: ServeFlags & { db: string }, command: Command) => {
+    const out = io(command);
+    const settings = serveSettings(options, process.env, DEFAULTS);
+    mkdirSync(dirname(options.db), { recursive: true });
+    const store = SqliteStore.open(options.db, { busyTimeoutMs: settings.busyTimeoutMs });
+    try {
+      if (store.countFeedback() === 0) {
+        out.err(`first run: importing MovieLens ml-latest-small into ${options.db}\n`);
+        const userId = pseudonymizer(settings.engine.pseudonymSalt ?? null);
+        importFiles(store, { movies: DATA + 'movies.csv', ratings: DATA + 'ratings.csv' }, out, { userId });
       }
-    });
+      const engine = await openEngine(store, engineConfig(store, settings.engine));
+      if (engine.model().version === null) {
+        out.err(`training ${engine.config.algorithm}…\n`);
+        const info = await engine.trainNow().catch(async (err: unknown) => {
+          await engine.close(); // its training thread would keep the process alive
+          throw err;
+        });
+        out.err(`model version ${info.version} ready\n`);
+      }
+      const url = await serve(store, engine, settings, out);
+      out.out(examples(url));
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+  });
 }
 
 function examples(url: string): string {

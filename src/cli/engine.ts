@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import type { EngineConfig } from '../engine/config.ts';
+import type { EngineConfig, EngineConfigInput } from '../engine/config.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Algorithm } from '../model/index.ts';
-import { SqliteStore } from '../store/sqlite.ts';
+import { SqliteStore, type OpenOptions } from '../store/sqlite.ts';
 import type { Store } from '../store/types.ts';
 import { CliError } from './errors.ts';
 
@@ -10,11 +10,11 @@ import { CliError } from './errors.ts';
  * Opens a database that must already exist: for train/recommend/serve a typo in --db should
  * be an error, not a fresh empty database.
  */
-export function openExisting(path: string): SqliteStore {
+export function openExisting(path: string, options: OpenOptions = {}): SqliteStore {
   if (!existsSync(path)) {
     throw new CliError(`database ${path} does not exist; create it with \`liverec import --db ${path} …\``);
   }
-  return SqliteStore.open(path);
+  return SqliteStore.open(path, options);
 }
 
 /**
@@ -26,6 +26,15 @@ export function modelConfig(store: Store, algorithm: Algorithm | undefined, para
   const chosen = algorithm ?? (latest?.algorithm as Algorithm | undefined);
   if (algorithm !== undefined || Object.keys(params).length > 0) return chosen ? { algorithm: chosen, params } : { params };
   return latest ? { algorithm: latest.algorithm as Algorithm, params: latest.params } : {};
+}
+
+/**
+ * Configured engine settings over the stored model's: an algorithm or params from the config
+ * file win (as flags do in `train`); without them the newest stored model's choice is kept.
+ */
+export function engineConfig(store: Store, config: EngineConfigInput): EngineConfigInput {
+  const { algorithm, params, ...rest } = config;
+  return { ...rest, ...modelConfig(store, algorithm, params ?? {}) };
 }
 
 /** Runs `fn`, then closes the store whatever happened. */
@@ -41,7 +50,7 @@ export async function withStore<T>(store: Store, fn: () => Promise<T> | T): Prom
  * The engine, loaded on first use: eval and import need neither it nor its worker threads, so
  * they start faster and keep working while engine code is being changed.
  */
-export async function openEngine(store: Store, config: Partial<EngineConfig>): Promise<Engine> {
+export async function openEngine(store: Store, config: EngineConfigInput): Promise<Engine> {
   const { Engine } = await import('../engine/engine.ts');
   return Engine.open(store, config);
 }

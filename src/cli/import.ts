@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Command } from 'commander';
+import { pseudonymizer } from '../engine/pseudonym.ts';
 import { SqliteStore } from '../store/sqlite.ts';
 import type { FeedbackInput, ItemInput, Store } from '../store/types.ts';
+import { engineSettings } from './config.ts';
 import { CliError } from './errors.ts';
 import { feedbackFile, itemsFile, movieLensMovies, movieLensRatings, type Parsed } from './import-sources.ts';
 import { io, progress, type Io, type Progress } from './io.ts';
@@ -13,22 +15,40 @@ export const BATCH_SIZE = 10_000;
 /** Rejections printed per file; the rest are counted, so one systematic error cannot flood the terminal. */
 const SHOWN_REJECTIONS = 20;
 
-interface ImportOptions { db: string; ratings?: string; movies?: string; feedback?: string; items?: string }
+interface ImportOptions { db: string; ratings?: string; movies?: string; feedback?: string; items?: string; config?: string; strict?: boolean }
+
+type Files = Pick<ImportOptions, 'movies' | 'ratings' | 'items' | 'feedback'>;
+
+export interface ImportSettings {
+  /** Raw user id → the id stored: the engine's pseudonymizer, so a salted server finds imported users. */
+  userId?: (userId: string) => string;
+  /** Epoch ms that rows without a timestamp get and the future-time rule is measured from. */
+  now?: number;
+}
 
 interface Tally { accepted: number; duplicates: number; rejected: number }
+
+/** One file's validated rows, and whether they are items or events. */
+interface Source {
+  path: string;
+  noun: 'items' | 'events';
+  rows: (onBytes: (read: number, total: number) => void) => Iterable<Parsed<ItemInput | FeedbackInput>>;
+}
 
 export function registerImport(program: Command): void {
   program
     .command('import')
     .summary('load items and feedback files into a database')
     .description(
-      "Loads files into the database (created when missing), items before feedback. Every row is checked with the HTTP API's rules; bad rows are reported by line number and skipped, the rest are stored in batches of 10,000. Exit code 0 even when rows were rejected.",
+      "Loads files into the database (created when missing), items before feedback. Every row is checked with the HTTP API's rules; bad rows are reported by line number, field and rule. By default they are skipped and the rest are stored in batches of 10,000 (exit code 0 even when rows were rejected); with --strict every file is checked first and any bad row stops the import before anything is stored (exit code 1). With a pseudonym salt (LIVEREC_PSEUDONYM_SALT, or engine.pseudonymSalt in --config) user ids are stored as the server stores them.",
     )
     .requiredOption('--db <file>', 'SQLite database file')
     .option('--movies <file>', 'MovieLens movies.csv (movieId,title,genres) → items with genres as categories')
     .option('--ratings <file>', 'MovieLens ratings.csv (userId,movieId,rating,timestamp) → rating events')
     .option('--items <file>', 'JSON lines of {itemId, title?, categories?, metadata?, available?}')
     .option('--feedback <file>', 'CSV with header userId,itemId,type[,value][,timestamp] (ms or ISO-8601), or JSON lines')
+    .option('--config <file>', "the server's JSON settings file (or LIVEREC_CONFIG): its engine.pseudonymSalt applies to imported user ids")
+    .option('--strict', 'store nothing when any row is rejected')
     .action((options: ImportOptions, command: Command) => {
       const { movies, ratings, items, feedback } = options;
       if (!movies && !ratings && !items && !feedback) {
@@ -36,27 +56,56 @@ export function registerImport(program: Command): void {
       }
       // Every file is checked before the database is touched, so a typo does not leave a half import.
       for (const path of [movies, ratings, items, feedback]) if (path) requireFile(path);
+      const { pseudonymSalt } = engineSettings(options.config, process.env);
+      const out = io(command);
+      const settings: ImportSettings = { userId: pseudonymizer(pseudonymSalt ?? null), now: Date.now() };
+      // A full pass before the database is touched: with any bad row, not even the file is created.
+      if (options.strict) checkFiles(options, settings.now!, out);
       mkdirSync(dirname(options.db), { recursive: true });
       const store = SqliteStore.open(options.db);
       try {
-        importFiles(store, options, io(command));
+        if (pseudonymSalt) out.err('pseudonymous ids: user ids are stored as HMAC-SHA-256 pseudonyms\n');
+        importFiles(store, options, out, settings);
       } finally {
         store.close();
       }
     });
 }
 
-/** Imports every file named in `options`; exported for the demo command. */
-export function importFiles(store: Store, options: Omit<ImportOptions, 'db'>, out: Io): void {
-  const now = Date.now();
-  if (options.movies) load(options.movies, 'items', (bytes) => movieLensMovies(options.movies!, bytes), storeItems(store), out);
-  if (options.items) load(options.items, 'items', (bytes) => itemsFile(options.items!, bytes), storeItems(store), out);
-  if (options.ratings) load(options.ratings, 'events', (bytes) => movieLensRatings(options.ratings!, now, bytes), storeFeedback(store), out);
-  if (options.feedback) load(options.feedback, 'events', (bytes) => feedbackFile(options.feedback!, now, bytes), storeFeedback(store), out);
+function sources(files: Files, now: number): Source[] {
+  const list: Source[] = [];
+  const { movies, items, ratings, feedback } = files;
+  if (movies) list.push({ path: movies, noun: 'items', rows: (bytes) => movieLensMovies(movies, bytes) });
+  if (items) list.push({ path: items, noun: 'items', rows: (bytes) => itemsFile(items, bytes) });
+  if (ratings) list.push({ path: ratings, noun: 'events', rows: (bytes) => movieLensRatings(ratings, now, bytes) });
+  if (feedback) list.push({ path: feedback, noun: 'events', rows: (bytes) => feedbackFile(feedback, now, bytes) });
+  return list;
 }
 
-const storeItems = (store: Store) => (batch: ItemInput[]) => ({ accepted: store.upsertItems(batch), duplicates: 0 });
-const storeFeedback = (store: Store) => (batch: FeedbackInput[]) => store.addFeedback(batch, { createMissingItems: true });
+/** --strict: reads every file and fails, listing the bad rows, when any row is rejected. */
+function checkFiles(files: Files, now: number, out: Io): void {
+  let rejected = 0;
+  for (const source of sources(files, now)) {
+    let shown = 0;
+    for (const row of source.rows(() => {})) {
+      if (!('reason' in row)) continue;
+      rejected++;
+      if (++shown <= SHOWN_REJECTIONS) out.err(`${source.path} line ${row.line}: ${row.reason}\n`);
+    }
+    if (shown > SHOWN_REJECTIONS) out.err(`${source.path}: ${shown - SHOWN_REJECTIONS} more rejected rows not shown\n`);
+  }
+  if (rejected > 0) throw new CliError(`--strict: ${count(rejected)} rejected ${rejected === 1 ? 'row' : 'rows'}; nothing was stored`);
+}
+
+/** Imports every file named in `files`, items first; exported for the demo command. */
+export function importFiles(store: Store, files: Files, out: Io, settings: ImportSettings = {}): void {
+  const uid = settings.userId ?? ((userId: string) => userId);
+  const items = (batch: ItemInput[]) => ({ accepted: store.upsertItems(batch), duplicates: 0 });
+  const events = (batch: FeedbackInput[]) => store.addFeedback(batch.map((e) => ({ ...e, userId: uid(e.userId) })), { createMissingItems: true });
+  for (const { path, noun, rows } of sources(files, settings.now ?? Date.now())) {
+    load(path, noun, rows, (batch) => (noun === 'items' ? items(batch as ItemInput[]) : events(batch as FeedbackInput[])), out);
+  }
+}
 
 function load<T>(
   path: string,

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { modelConfig, openEngine, openExisting, withStore } from './engine.ts';
+import { engineSettings } from './config.ts';
+import { engineConfig, openEngine, openExisting, withStore } from './engine.ts';
 import { io } from './io.ts';
 import { listLength } from './options.ts';
 
-interface RecommendOptions { db: string; n: number; json?: boolean }
+interface RecommendOptions { db: string; n: number; json?: boolean; config?: string }
 
 export function registerRecommend(program: Command): void {
   program
@@ -16,12 +17,14 @@ export function registerRecommend(program: Command): void {
     .requiredOption('--db <file>', 'SQLite database file')
     .option('--n <n>', 'how many items (1–100)', listLength, 10)
     .option('--json', 'print the result as JSON')
+    .option('--config <file>', "the server's JSON settings file (or LIVEREC_CONFIG), so pseudonymous ids and signal weights match it")
     .action(async (user: string, options: RecommendOptions, command: Command) => {
       const { out } = io(command);
+      const settings = engineSettings(options.config, process.env);
       const store = openExisting(options.db);
       await withStore(store, async () => {
-        // No background retrains: this process lives for one answer.
-        const engine = await openEngine(store, { ...modelConfig(store, undefined, {}), retrainEvery: 0, retrainMinutes: 0 });
+        // No background retrains or retention pruning: this process lives for one answer.
+        const engine = await openEngine(store, { ...engineConfig(store, settings), retrainEvery: 0, retrainMinutes: 0, retentionDays: 0 });
         try {
           const result = engine.recommend(user, { n: options.n });
           if (options.json) return out(JSON.stringify(result) + '\n');

@@ -1,35 +1,47 @@
 import type { Command } from 'commander';
 import type { Engine } from '../engine/engine.ts';
 import type { Store } from '../store/types.ts';
-import { modelConfig, openEngine, openExisting } from './engine.ts';
+import { describeSettings, serveSettings, type ServeDefaults, type ServeFlags, type ServeSettings } from './config.ts';
+import { engineConfig, openEngine, openExisting } from './engine.ts';
 import { io, type Io } from './io.ts';
-import { port } from './options.ts';
-
-interface ServeOptions { db: string; port: number; host: string }
 
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_HOST = '127.0.0.1';
+const DEFAULTS: ServeDefaults = { host: DEFAULT_HOST, port: DEFAULT_PORT, log: 'json' };
 
 export function registerServe(program: Command): void {
-  program
+  const command = program
     .command('serve')
     .summary('serve the HTTP API over a database')
     .description(
-      'Serves the HTTP API. Set LIVEREC_API_KEY to require `Authorization: Bearer <key>` on writes, and LIVEREC_READ_KEY to require a key on reads too. SIGINT/SIGTERM stop it gracefully: in-flight requests finish, a running retrain is awaited, then the database is closed.',
+      'Serves the HTTP API. Settings come from flags, then environment variables, then --config <file>, then defaults (README "Configuration"). Set LIVEREC_API_KEY to require `Authorization: Bearer <key>` on writes, and LIVEREC_READ_KEY to require a key on reads too. SIGINT/SIGTERM stop it gracefully: in-flight requests finish, a running retrain is awaited, then the database is closed.',
     )
-    .requiredOption('--db <file>', 'SQLite database file')
-    .option('--port <n>', 'TCP port (0 = any free port)', port, DEFAULT_PORT)
-    .option('--host <address>', 'interface to bind; 0.0.0.0 exposes it to the network', DEFAULT_HOST)
-    .action(async (options: ServeOptions, command: Command) => {
-      const store = openExisting(options.db);
-      try {
-        const engine = await openEngine(store, modelConfig(store, undefined, {}));
-        await serve(store, engine, options, io(command));
-      } catch (err) {
-        store.close();
-        throw err;
-      }
-    });
+    .requiredOption('--db <file>', 'SQLite database file');
+  addServeOptions(command, DEFAULTS).action(async (options: ServeFlags & { db: string }, command: Command) => {
+    // Settings are checked before the database is opened, so a typo changes nothing.
+    const settings = serveSettings(options, process.env, DEFAULTS);
+    const store = openExisting(options.db, { busyTimeoutMs: settings.busyTimeoutMs });
+    try {
+      const engine = await openEngine(store, engineConfig(store, settings.engine));
+      await serve(store, engine, settings, io(command));
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+  });
+}
+
+/** The flags shared by `serve` and `demo`; values are checked by config.ts like the file's. */
+export function addServeOptions(command: Command, defaults: ServeDefaults): Command {
+  return command
+    .option('--config <file>', 'JSON settings file (or LIVEREC_CONFIG)')
+    .option('--port <n>', `TCP port, 0 = any free port (default ${defaults.port}; LIVEREC_PORT)`)
+    .option('--host <address>', `interface to bind; 0.0.0.0 exposes it to the network (default ${defaults.host}; LIVEREC_HOST)`)
+    .option('--cors-origins <list>', 'origins browsers may call from, comma-separated, * for any, or off (LIVEREC_CORS_ORIGINS)')
+    .option('--rate-limit <rps[/burst]>', 'token bucket per API key or client IP, e.g. 50 or 50/100, or off (LIVEREC_RATE_LIMIT)')
+    .option('--log <json|off>', `one JSON line per request on stdout (default ${defaults.log}; LIVEREC_LOG)`)
+    .option('--max-body-bytes <n>', 'larger request bodies get 413 (default 4194304)')
+    .option('--busy-timeout <ms>', 'how long a write waits for a locked database before answering 503 (default 5000)');
 }
 
 /**
@@ -37,22 +49,18 @@ export function registerServe(program: Command): void {
  * (in-flight ones finish), stop the engine (awaiting any retrain), close the store, exit 0.
  * Returns the bound URL once listening.
  */
-export async function serve(store: Store, engine: Engine, options: { port: number; host: string }, out: Io): Promise<string> {
+export async function serve(store: Store, engine: Engine, settings: ServeSettings, out: Io): Promise<string> {
   // The HTTP stack is loaded only by the commands that serve.
   const [{ createApp }, { listen }] = await Promise.all([import('../server/app.ts'), import('../server/listen.ts')]);
-  const app = createApp(engine, {
-    // An empty variable means "no key", not "the empty key".
-    apiKey: process.env.LIVEREC_API_KEY || undefined,
-    readKey: process.env.LIVEREC_READ_KEY || undefined,
-  });
+  const app = createApp(engine, settings.app);
   let server;
   try {
-    server = await listen(app, { port: options.port, host: options.host });
+    server = await listen(app, { port: settings.port, host: settings.host });
   } catch (err) {
     await engine.close();
     throw err;
   }
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   const url = `http://${host}:${server.port}`;
   let stopping = false;
   const stop = async (signal: string) => {
@@ -71,6 +79,7 @@ export async function serve(store: Store, engine: Engine, options: { port: numbe
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+  out.err(describeSettings(settings));
   out.out(`liverec listening on ${url}\n`);
   return url;
 }

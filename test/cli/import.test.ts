@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsvLine } from '../../src/cli/lines.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
@@ -117,6 +118,76 @@ describe('import of generic feedback and items', () => {
     expect(missing).toMatchObject({ code: 1, stderr: expect.stringMatching(/^liverec: cannot read .*nope\.csv: no such file\n$/) });
     const none = await cli('import', '--db', tmp.path('z.db'));
     expect(none).toMatchObject({ code: 1, stderr: 'liverec: import needs at least one of --movies, --ratings, --items, --feedback\n' });
+  });
+});
+
+describe('row validation with the HTTP rules, and --strict', () => {
+  const DAY = 86_400_000;
+  const now = Date.now();
+  // Line 2 is good; each later line breaks one rule of the HTTP edge.
+  const rows = [
+    'userId,itemId,type,value,timestamp',
+    `u1,a,click,,${now - DAY}`,
+    `${'x'.repeat(257)},a,click,,`,
+    'u1,"bad\u0001id",click,,',
+    'u1,a,teleport,,',
+    'u1,b,rating,6,',
+    'u1,b,rating,0.4,',
+    'u1,c,view,,-1',
+    `u1,c,view,,${now + 2 * DAY}`,
+    'u1,c,view,,yesterday',
+    ',c,view,,',
+  ].join('\n');
+
+  it('reports each bad row by line, field and rule, and stores the good ones', async () => {
+    const db = tmp.path('rules.db');
+    const result = await cli('import', '--db', db, '--feedback', tmp.write('rules.csv', rows + '\n'));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('rules.csv: 1 events accepted, 0 duplicates, 9 rejected\n');
+    expect(result.stderr.trim().split('\n').map((line) => line.replace(/^.*rules\.csv /, ''))).toEqual([
+      'line 3: userId must be 1–256 characters',
+      'line 4: itemId must contain only printable characters: no control characters, line separators or unpaired surrogates',
+      'line 5: type must be one of view, click, cart, purchase, like, dislike, rating',
+      'line 6: value must be a number from 0.5 to 5 when type is rating',
+      'line 7: value must be a number from 0.5 to 5 when type is rating',
+      'line 8: timestamp must not be before 1970-01-01T00:00:00Z',
+      'line 9: timestamp must not be more than 1 day in the future',
+      'line 10: timestamp must be integer epoch milliseconds or an ISO-8601 date-time with a timezone',
+      'line 11: userId must be 1–256 characters',
+    ]);
+    const store = SqliteStore.open(db);
+    expect(store.countFeedback()).toBe(1);
+    store.close();
+  });
+
+  it('--strict stores nothing, not even the database file, when any row is bad', async () => {
+    const db = tmp.path('strict.db');
+    const items = tmp.write('strict-items.jsonl', '{"itemId":"a"}\n');
+    const result = await cli('import', '--db', db, '--items', items, '--feedback', tmp.write('strict.csv', rows + '\n'), '--strict');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/strict\.csv line 3: userId must be 1–256 characters\n/);
+    expect(result.stderr.endsWith('liverec: --strict: 9 rejected rows; nothing was stored\n')).toBe(true);
+    expect(existsSync(db)).toBe(false);
+  });
+
+  it('--strict imports clean files as usual', async () => {
+    const db = tmp.path('strict-ok.db');
+    const clean = tmp.write('clean.csv', `userId,itemId,type\nu1,a,click\nu2,b,like\n`);
+    const result = await cli('import', '--db', db, '--feedback', clean, '--strict');
+    expect(result).toEqual({ code: 0, stdout: 'clean.csv: 2 events accepted, 0 duplicates, 0 rejected\n', stderr: '' });
+    const store = SqliteStore.open(db);
+    expect(store.countFeedback()).toBe(2);
+    store.close();
+  });
+
+  it('refuses a bad config before importing anything', async () => {
+    const db = tmp.path('bad-config.db');
+    const config = tmp.write('bad.json', '{"engine":{"pseudonymSalt":"short"}}');
+    const clean = tmp.write('clean2.csv', `userId,itemId,type\nu1,a,click\n`);
+    const result = await cli('import', '--db', db, '--feedback', clean, '--config', config);
+    expect(result).toMatchObject({ code: 1, stderr: `liverec: config ${config}: engine.pseudonymSalt must be a string of at least 16 characters, or null\n` });
+    expect(existsSync(db)).toBe(false);
   });
 });
 
