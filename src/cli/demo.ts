@@ -44,7 +44,7 @@ export function registerDemo(program: Command): void {
         });
         out.err(`model version ${info.version} ready\n`);
       }
-      const url = await serve(store, engine, settings, out);
+      const url = await serve(store, engine, { ...settings, db: options.db }, out);
       out.out(examples(url));
     } catch (err) {
       store.close();

@@ -23,7 +23,7 @@ export function registerServe(program: Command): void {
     const store = openExisting(options.db, { busyTimeoutMs: settings.busyTimeoutMs });
     try {
       const engine = await openEngine(store, engineConfig(store, settings.engine));
-      await serve(store, engine, settings, io(command));
+      await serve(store, engine, { ...settings, db: options.db }, io(command));
     } catch (err) {
       store.close();
       throw err;
@@ -49,10 +49,11 @@ export function addServeOptions(command: Command, defaults: ServeDefaults): Comm
  * (in-flight ones finish), stop the engine (awaiting any retrain), close the store, exit 0.
  * Returns the bound URL once listening.
  */
-export async function serve(store: Store, engine: Engine, settings: ServeSettings, out: Io): Promise<string> {
+export async function serve(store: Store, engine: Engine, settings: ServeSettings & { db: string }, out: Io): Promise<string> {
   // The HTTP stack is loaded only by the commands that serve.
   const [{ createApp }, { listen }] = await Promise.all([import('../server/app.ts'), import('../server/listen.ts')]);
-  const app = createApp(engine, settings.app);
+  // The database path feeds the DB-size gauge of /metrics.
+  const app = createApp(engine, { ...settings.app, metrics: { dbPath: settings.db } });
   let server;
   try {
     server = await listen(app, { port: settings.port, host: settings.host });

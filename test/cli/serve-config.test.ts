@@ -3,7 +3,7 @@
  * way by both, and the production options (CORS, rate limit, JSON logs, body limit, keys) reaching
  * the running server from the config file and the environment.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
@@ -122,6 +122,16 @@ describe('liverec serve with --config and environment variables', () => {
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body.feedback.map((e: { itemId: string }) => e.itemId)).toEqual(['a', 'b']);
+  });
+
+  it('exposes /metrics with the size of its database file and write-ahead log', async () => {
+    const res = await fetch(`${url}/metrics`);
+    expect(res.status).toBe(200);
+    const size = Number(/^liverec_db_size_bytes (\d+)$/m.exec(await res.text())?.[1]);
+    const onDisk = statSync(db).size + (existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0);
+    // The WAL may grow between the scrape and the stat (the server's own writes), never shrink below the file.
+    expect(size).toBeGreaterThanOrEqual(statSync(db).size);
+    expect(size).toBeLessThanOrEqual(onDisk);
   });
 
   it('requires the API key from the environment on writes', async () => {
