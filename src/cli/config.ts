@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { EngineConfigInput } from '../engine/config.ts';
 import { ALGORITHMS, type Algorithm } from '../model/index.ts';
 import type { AppOptions } from '../server/app.ts';
+import { isOrigin } from '../server/cors.ts';
 import { FEEDBACK_TYPES } from '../store/types.ts';
 import { CliError } from './errors.ts';
 
@@ -270,13 +271,4 @@ function place(text: string, message: string): string {
 /** An empty variable means "not set", not "the empty value". */
 function given(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
-}
-
-function isOrigin(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text;
-  } catch {
-    return false;
-  }
 }

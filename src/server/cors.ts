@@ -32,7 +32,8 @@ export function corsPolicy(options: CorsOptions): MiddlewareHandler {
   });
 }
 
-function isOrigin(text: string): boolean {
+/** A bare http(s) origin, exactly as browsers send it in the Origin header (no path, no trailing slash). */
+export function isOrigin(text: string): boolean {
   try {
     const url = new URL(text);
     return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text;
