@@ -62,7 +62,8 @@ export function registerEval(program: Command): void {
       });
       bar?.stop();
       if (options.dump) dump(options.dump, test, result);
-      if (options.record) record(options.record, 'eval', { ...metricsJson(result.metrics) });
+      // The split travels with the metrics: the dashboard shows which protocol produced them.
+      if (options.record) record(options.record, 'eval', { split: options.split ?? 'files', ...metricsJson(result.metrics) });
       out(options.json ? JSON.stringify(metricsJson(result.metrics)) + '\n' : formatMetrics(result.metrics));
     });
 }

@@ -275,11 +275,13 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     });
   }
 
-  /** User vectors projected on their two principal components (a 2-D map of tastes). */
+  /** User vectors, scaled to unit length, projected on their two principal components (a 2-D map of tastes). */
   projectUsers(sample = 20_000): { users: string[]; coords: Float32Array; explained: [number, number] } {
     const { users, rows } = this.profiledRows(sample);
     if (users.length < 2) return { users, coords: new Float32Array(users.length * 2), explained: [0, 0] };
     return this.withRows(rows, (points) => {
+      // The same unit rows the segments cluster, so the map shows the segments apart.
+      normalizeRows(this.core.f32(points, rows.length * this.params.factors), this.params.factors);
       const result = pca2(this.core, points, rows.length, this.params.factors);
       return { users, coords: result.coords, explained: result.explained };
     });

@@ -62,7 +62,7 @@ describe('eval --algorithm popular (hand-computed)', () => {
     const [entry] = store.evaluations();
     store.close();
     expect(entry.kind).toBe('eval');
-    expect(entry.summary).toMatchObject({ algorithm: 'popular', k: 2, train_rows: 9, test_rows: 5 });
+    expect(entry.summary).toMatchObject({ split: 'files', algorithm: 'popular', k: 2, train_rows: 9, test_rows: 5 });
     expect(entry.summary.precision).toBeCloseTo(0.5, 12);
   });
 
