@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
 import { createApp } from '../../src/server/app.ts';
+import { operations, type Operation, type OperationId } from '../../src/server/api.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { SHOP_ITEMS, SHOP_PARAMS, shopFeedback } from '../fixtures/shop.ts';
 import { anyJson, bodies, bodyFor, headers, KEY, nastyString, pathParam, queryFor, type Body } from './fuzz-arbitraries.ts';
@@ -48,25 +49,21 @@ interface Route {
   query?: string[];
 }
 
-const RECOMMEND_QUERY = ['n', 'category', 'exclude'];
+/** Near-valid bodies per operation that takes one; the others get anything at all. */
+const BODIES: Partial<Record<OperationId, fc.Arbitrary<string>>> = {
+  session: bodies.session,
+  upsertItems: bodies.items,
+  putItem: bodies.itemUpdate,
+  feedback: bodies.feedback,
+};
 
-const ROUTES: Route[] = [
-  { method: 'GET', path: '/health' },
-  { method: 'GET', path: '/v1/popular', query: ['n', 'category'] },
-  { method: 'POST', path: '/v1/session/recommend', body: bodies.session },
-  { method: 'POST', path: '/v1/items', body: bodies.items },
-  { method: 'PUT', path: '/v1/items/:itemId', body: bodies.itemUpdate },
-  { method: 'GET', path: '/v1/items/:itemId' },
-  { method: 'DELETE', path: '/v1/items/:itemId' },
-  { method: 'GET', path: '/v1/items/:itemId/similar', query: ['n'] },
-  { method: 'POST', path: '/v1/feedback', body: bodies.feedback, query: ['n', 'partial'] },
-  { method: 'GET', path: '/v1/users/:userId/recommendations', query: RECOMMEND_QUERY },
-  { method: 'GET', path: '/v1/users/:userId/similar', query: ['n'] },
-  { method: 'GET', path: '/v1/users/:userId/profile' },
-  { method: 'DELETE', path: '/v1/users/:userId' },
-  { method: 'GET', path: '/v1/model' },
-  { method: 'POST', path: '/v1/model/train' },
-];
+/** Every operation of the API's table (the one the docs and client come from), so a new route is fuzzed at once. */
+const ROUTES: Route[] = (Object.entries(operations) as Array<[OperationId, Operation]>).map(([operationId, op]) => ({
+  method: op.method.toUpperCase(),
+  path: op.path.replace(/\{(\w+)\}/g, ':$1'),
+  body: BODIES[operationId] ?? (op.body ? fc.oneof(anyJson.map((v) => JSON.stringify(v)), nastyString) : undefined),
+  query: op.query ? Object.keys(op.query.shape) : undefined,
+}));
 
 interface FuzzRequest {
   method: string;
@@ -189,7 +186,7 @@ describe('fuzzing every route over the real engine', () => {
   it(
     'any method on any path',
     async () => {
-      const words = fc.constantFrom('v1', 'items', 'users', 'feedback', 'model', 'train', 'health', 'popular', 'session', 'recommend', 'similar', 'profile', 'recommendations', '');
+      const words = fc.constantFrom('v1', 'items', 'users', 'feedback', 'model', 'train', 'health', 'popular', 'session', 'recommend', 'similar', 'profile', 'recommendations', 'export', 'unflag', 'segments', 'map', 'stats', 'evaluations', '');
       const request = fc.record({
         method: fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'QUERY'),
         segments: fc.array(fc.oneof(words, pathParam), { minLength: 1, maxLength: 5 }),
