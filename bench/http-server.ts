@@ -46,10 +46,11 @@ if (mode === 'hello') {
   // fold-in, top-N) on this instance only.
   let samples: number[] = [];
   const addFeedback = engine.addFeedback.bind(engine);
-  engine.addFeedback = (...args: Parameters<Engine['addFeedback']>) => {
+  // Until the post resolves: the wait for its group commit counts too.
+  engine.addFeedback = async (...args: Parameters<Engine['addFeedback']>) => {
     const start = performance.now();
     try {
-      return addFeedback(...args);
+      return await addFeedback(...args);
     } finally {
       samples.push(performance.now() - start);
     }

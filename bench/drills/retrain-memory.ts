@@ -82,7 +82,7 @@ try {
     for (let e = 0; e < feedbackPerRound; e++) {
       const userId = users[Math.floor(rng.next() * users.length)];
       const itemId = items[Math.floor(rng.next() * items.length)];
-      engine.addFeedback({ userId, itemId, type: types[e % types.length], value: null, timestamp: clock++ }, 10);
+      await engine.addFeedback({ userId, itemId, type: types[e % types.length], value: null, timestamp: clock++ }, 10);
       if (e % 50 === 0) engine.recommend(userId, { n: 10 });
     }
     await engine.trainNow();

@@ -4,7 +4,7 @@ import { FactorModel, type AnyFactorModel } from '../model/factor-model.ts';
 import { createModel, isExplicit, loadModel } from '../model/index.ts';
 import type { Algorithm, Recommender } from '../model/types.ts';
 import { NotFoundError } from '../store/errors.ts';
-import type { FeedbackInput, ItemInput, ItemRecord, ModelMeta, Store } from '../store/types.ts';
+import type { AddFeedbackResult, FeedbackInput, ItemInput, ItemRecord, ModelMeta, Store } from '../store/types.ts';
 import { CoreBank } from '../wasm/core-bank.ts';
 import { Catalog } from './catalog.ts';
 import { coldItemVector, foldInItemFromFeedback } from './cold-items.ts';
@@ -27,6 +27,16 @@ import type {
 const DAY_MS = 86_400_000;
 const EXPLAIN_ITEMS = 3;
 const MIN_USERS_TO_MOVE_COLD_ITEM = 3;
+
+/** A live feedback post between its arrival and its group commit. */
+interface PendingPost {
+  event: FeedbackInput;
+  /** As the client sent it (the event carries the stored, possibly pseudonymous, id). */
+  rawUserId: string;
+  n: number;
+  resolve: (result: FeedbackResult) => void;
+  reject: (error: unknown) => void;
+}
 
 /**
  * The living-profile engine: every feedback is stored, the user's profile is folded in from
@@ -57,6 +67,8 @@ export class Engine implements EngineApi {
   private eventsSinceTrain = 0;
   private readonly warnings: string[] = [];
   private readonly observers = new Set<EngineObserver>();
+  /** Live posts waiting for the next group commit (see addFeedback). */
+  private readonly posts: PendingPost[] = [];
   private timer: NodeJS.Timeout | null = null;
   private retention: NodeJS.Timeout | null = null;
   /** Raw user id → the id stored and learned from (itself unless pseudonymous ids are on). */
@@ -127,21 +139,53 @@ export class Engine implements EngineApi {
     this.catalog.set(itemId, this.catalog.categories(itemId), false);
   }
 
-  addFeedback(input: FeedbackInput, n: number): FeedbackResult {
+  async addFeedback(input: FeedbackInput, n: number): Promise<FeedbackResult> {
     const event = { ...input, userId: this.uid(input.userId) };
-    const result = this.ingest([event]);
+    // Checked before queueing, so one post naming an unknown item cannot fail the others' commit.
+    if (!this.config.createMissingItems && !this.catalog.has(event.itemId)) {
+      throw new NotFoundError('itemId', event.itemId, `itemId '${event.itemId}' does not exist; feedback must reference a known item unless createMissingItems is set`);
+    }
+    return new Promise((resolve, reject) => {
+      // Group commit: every post that arrives before the queue is flushed (the rest of this turn
+      // of the event loop) shares one transaction, so concurrent clients share one fsync.
+      if (this.posts.push({ event, rawUserId: input.userId, n, resolve, reject }) === 1) setImmediate(() => this.commitPosts());
+    });
+  }
+
+  /** Commits the queued posts in one transaction, then answers each: fold-in and fresh top-N. */
+  private commitPosts(): void {
+    const batch = this.posts.splice(0);
+    if (batch.length === 0) return;
+    let stored: boolean[];
+    try {
+      stored = this.ingest(batch.map((post) => post.event)).stored;
+    } catch (err) {
+      // Nothing of the batch was stored (one transaction): every post fails alike.
+      for (const post of batch) post.reject(err);
+      return;
+    }
+    batch.forEach((post, i) => {
+      try {
+        post.resolve(this.answerPost(post, stored[i]));
+      } catch (err) {
+        post.reject(err);
+      }
+    });
+  }
+
+  private answerPost({ event, rawUserId, n }: PendingPost, stored: boolean): FeedbackResult {
     const foldStart = performance.now();
-    if (result.accepted > 0) {
+    if (stored) {
       this.histories.append(event.userId, { ...event, receivedAt: this.clock() });
       this.refresh(event.userId, true);
       this.learnItem(event.itemId);
     }
     const quarantined = this.flagged.has(event.userId);
-    const recommended = this.recommend(input.userId, { n });
-    if (result.accepted > 0) this.notify((o) => o.foldIn?.((performance.now() - foldStart) / 1000));
+    const recommended = this.recommend(rawUserId, { n });
+    if (stored) this.notify((o) => o.foldIn?.((performance.now() - foldStart) / 1000));
     return {
-      accepted: result.accepted,
-      duplicates: result.duplicates,
+      accepted: stored ? 1 : 0,
+      duplicates: stored ? 0 : 1,
       ...(quarantined && { quarantined }),
       ...recommended,
     };
@@ -370,6 +414,8 @@ export class Engine implements EngineApi {
   }
 
   async close(): Promise<void> {
+    // Posts already queued are committed and answered, not dropped.
+    this.commitPosts();
     if (this.timer) clearInterval(this.timer);
     if (this.retention) clearInterval(this.retention);
     await this.trainer.close();
@@ -378,34 +424,32 @@ export class Engine implements EngineApi {
 
   // ---- internals ----
 
-  private ingest(events: FeedbackInput[]): ImportResult {
+  private ingest(events: FeedbackInput[]): AddFeedbackResult {
     const now = this.clock();
     const result = this.store.addFeedback(events, { createMissingItems: this.config.createMissingItems, receivedAt: now });
-    this.reportFeedback(events, result);
+    this.reportFeedback(events, result.stored);
     for (const itemId of result.createdItems) this.catalog.set(itemId, [], true);
     if (result.accepted > 0) {
-      for (const e of events) this.countPopularity(e);
+      const fresh = events.filter((_, i) => result.stored[i]);
+      for (const e of fresh) this.countPopularity(e);
       this.eventsSinceTrain += result.accepted;
-      this.watchForFloods(events, now);
+      this.watchForFloods(fresh, now);
       if (this.config.retrainEvery > 0 && this.eventsSinceTrain >= this.config.retrainEvery) this.startTraining();
     }
-    return { accepted: result.accepted, duplicates: result.duplicates };
+    return result;
   }
 
-  /** Tells observers what a store write accepted, per type when the store's totals allow it. */
-  private reportFeedback(events: FeedbackInput[], { accepted, duplicates }: ImportResult): void {
+  /** Tells observers what a store write accepted and what it found to be duplicates, per type. */
+  private reportFeedback(events: FeedbackInput[], stored: boolean[]): void {
     if (this.observers.size === 0) return;
-    const types = new Set(events.map((e) => e.type));
-    if (types.size === 1) {
-      const [type] = types;
-      this.notify((o) => o.feedback?.(type, accepted, duplicates));
-    } else if (duplicates === 0 && accepted === events.length) {
-      const perType = new Map<FeedbackInput['type'], number>();
-      for (const e of events) perType.set(e.type, (perType.get(e.type) ?? 0) + 1);
-      for (const [type, count] of perType) this.notify((o) => o.feedback?.(type, count, 0));
-    } else if (accepted + duplicates > 0) {
-      this.notify((o) => o.feedback?.('mixed', accepted, duplicates));
-    }
+    const perType = new Map<FeedbackInput['type'], { accepted: number; duplicates: number }>();
+    events.forEach((e, i) => {
+      const counts = perType.get(e.type) ?? { accepted: 0, duplicates: 0 };
+      if (stored[i]) counts.accepted++;
+      else counts.duplicates++;
+      perType.set(e.type, counts);
+    });
+    for (const [type, { accepted, duplicates }] of perType) this.notify((o) => o.feedback?.(type, accepted, duplicates));
   }
 
   /** Instrumentation must never break the work it watches. */

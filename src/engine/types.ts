@@ -142,12 +142,8 @@ export interface EngineMetrics {
  * Prometheus metrics). Calls are synchronous and must be cheap; an observer that throws is ignored.
  */
 export interface EngineObserver {
-  /**
-   * Events stored (`accepted`) or recognised as exact duplicates, per type, for single posts and
-   * imports alike. `type` is 'mixed' for a batch of several types that held duplicates: the store
-   * counts those only in total.
-   */
-  feedback?(type: FeedbackType | 'mixed', accepted: number, duplicates: number): void;
+  /** Events stored (`accepted`) or recognised as exact duplicates, per type, for single posts and imports alike. */
+  feedback?(type: FeedbackType, accepted: number, duplicates: number): void;
   /** Seconds addFeedback spent after the commit: folding the user in and ranking their new top-N. */
   foldIn?(seconds: number): void;
   /** A retrain ended: seconds from its start until the new model served, or until it failed. */
@@ -161,8 +157,11 @@ export interface EngineApi {
   getItem(itemId: string): ItemRecord;
   /** Marks the item unavailable (never recommended again); history is kept. NotFoundError when unknown. */
   deleteItem(itemId: string): void;
-  /** Stores one event durably, folds the user's profile in, answers with updated recommendations. */
-  addFeedback(event: FeedbackInput, n: number): FeedbackResult;
+  /**
+   * Stores one event durably, folds the user's profile in, answers with updated recommendations.
+   * Resolves once the event is committed; concurrent posts share one commit (group commit).
+   */
+  addFeedback(event: FeedbackInput, n: number): Promise<FeedbackResult>;
   /** Stores a batch (one transaction); no per-user recommendations. */
   importFeedback(events: FeedbackInput[]): ImportResult;
   /** Unknown users get cold-start (popular) items, never an error. */

@@ -125,7 +125,7 @@ export class AppMetrics {
 function observeEngine(engine: EngineApi, registers: Registry[]): void {
   const events = new Counter({
     name: 'liverec_feedback_events_total', labelNames: ['type', 'outcome'] as const, registers,
-    help: 'Feedback events by type; outcome "accepted" (stored) or "duplicate" (an exact repeat). Type "mixed": a multi-type import with duplicates.',
+    help: 'Feedback events by type; outcome "accepted" (stored) or "duplicate" (an exact repeat).',
   });
   const foldIn = new Histogram({
     name: 'liverec_feedback_fold_in_duration_seconds', registers, buckets: FOLD_IN_BUCKETS,

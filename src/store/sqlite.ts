@@ -111,7 +111,7 @@ export class SqliteStore implements Store {
   addFeedback(events: FeedbackInput[], options: AddFeedbackOptions): AddFeedbackResult {
     const receivedAt = options.receivedAt ?? Date.now();
     return guard(() => write(this.db, () => {
-      const result: AddFeedbackResult = { accepted: 0, duplicates: 0, createdItems: [] };
+      const result: AddFeedbackResult = { accepted: 0, duplicates: 0, stored: [], createdItems: [] };
       for (const e of events) {
         let itemId = this.s.itemId.get(e.itemId) as number | undefined;
         if (itemId === undefined) {
@@ -122,12 +122,11 @@ export class SqliteStore implements Store {
           result.createdItems.push(e.itemId);
         }
         const userId = this.s.seeUser.get(e.userId, e.timestamp, e.timestamp) as number;
-        if (this.s.insertFeedback.run(userId, itemId, e.type, e.value, e.timestamp, receivedAt).changes > 0) {
-          this.s.countInteraction.run(userId);
-          result.accepted++;
-        } else {
-          result.duplicates++;
-        }
+        const stored = this.s.insertFeedback.run(userId, itemId, e.type, e.value, e.timestamp, receivedAt).changes > 0;
+        if (stored) this.s.countInteraction.run(userId);
+        result.stored.push(stored);
+        if (stored) result.accepted++;
+        else result.duplicates++;
       }
       return result;
     }));

@@ -65,6 +65,8 @@ export interface ModelMeta {
 export interface AddFeedbackResult {
   accepted: number;
   duplicates: number;
+  /** Per input event, in order: true when stored, false when it was an exact duplicate. */
+  stored: boolean[];
   /** Item ids created on the fly because `createMissingItems` was set, each listed once. */
   createdItems: string[];
 }

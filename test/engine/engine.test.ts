@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
-import { NotFoundError } from '../../src/store/errors.ts';
+import { NotFoundError, StoreUnavailableError } from '../../src/store/errors.ts';
 import { SHOP_ITEMS, SHOP_PARAMS, T0, shopFeedback } from '../fixtures/shop.ts';
 
 const open: Array<{ engine: Engine; store: SqliteStore }> = [];
@@ -54,7 +54,7 @@ describe('Engine', () => {
     const { engine, store } = await trainedShop();
     const before = engine.recommend('hu3', { n: 5 });
     expect(ids(before.recommendations)[0]).toBe('h3');
-    const result = engine.addFeedback({ userId: 'hu3', itemId: 'h3', type: 'purchase', value: null, timestamp: T0 + 1e6 }, 5);
+    const result = await engine.addFeedback({ userId: 'hu3', itemId: 'h3', type: 'purchase', value: null, timestamp: T0 + 1e6 }, 5);
     expect(result.accepted).toBe(1);
     expect(result.duplicates).toBe(0);
     expect(result.modelVersion).toBe(1);
@@ -62,20 +62,20 @@ describe('Engine', () => {
     expect(result.recommendations).toHaveLength(5);
     expect(store.userFeedback('hu3').some((e) => e.itemId === 'h3')).toBe(true);
     // The exact same event again is a duplicate: stored once.
-    const again = engine.addFeedback({ userId: 'hu3', itemId: 'h3', type: 'purchase', value: null, timestamp: T0 + 1e6 }, 5);
+    const again = await engine.addFeedback({ userId: 'hu3', itemId: 'h3', type: 'purchase', value: null, timestamp: T0 + 1e6 }, 5);
     expect([again.accepted, again.duplicates]).toEqual([0, 1]);
   });
 
   it('personalises a brand-new user from their first feedback', async () => {
     const { engine } = await trainedShop();
-    const result = engine.addFeedback({ userId: 'newbie', itemId: 'a2', type: 'purchase', value: null, timestamp: T0 + 5e6 }, 5);
+    const result = await engine.addFeedback({ userId: 'newbie', itemId: 'a2', type: 'purchase', value: null, timestamp: T0 + 5e6 }, 5);
     // One animation purchase: the rest of the list is animation.
     for (const id of ids(result.recommendations)) expect(id.startsWith('a')).toBe(true);
   });
 
   it('moves a user toward a new taste as feedback arrives', async () => {
     const { engine } = await trainedShop();
-    for (let i = 0; i < 6; i++) engine.addFeedback({ userId: 'hu1', itemId: `a${i}`, type: 'purchase', value: null, timestamp: T0 + 2e6 + i }, 5);
+    for (let i = 0; i < 6; i++) await engine.addFeedback({ userId: 'hu1', itemId: `a${i}`, type: 'purchase', value: null, timestamp: T0 + 2e6 + i }, 5);
     const recs = ids(engine.recommend('hu1', { n: 4 }).recommendations);
     expect(recs.filter((id) => id.startsWith('a')).length).toBeGreaterThanOrEqual(3);
   });
@@ -83,8 +83,8 @@ describe('Engine', () => {
   it('keeps profiles and recommendations across a restart', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'liverec-')), 'shop.db');
     const first = await trainedShop(path);
-    first.engine.addFeedback({ userId: 'au5', itemId: 'h1', type: 'purchase', value: null, timestamp: T0 + 9e6 }, 5);
-    first.engine.addFeedback({ userId: 'au5', itemId: 'h2', type: 'purchase', value: null, timestamp: T0 + 9e6 + 1 }, 5);
+    await first.engine.addFeedback({ userId: 'au5', itemId: 'h1', type: 'purchase', value: null, timestamp: T0 + 9e6 }, 5);
+    await first.engine.addFeedback({ userId: 'au5', itemId: 'h2', type: 'purchase', value: null, timestamp: T0 + 9e6 + 1 }, 5);
     const before = first.engine.recommend('au5', { n: 6 });
     await first.engine.close();
     first.store.close();
@@ -96,13 +96,60 @@ describe('Engine', () => {
     expect(second.store.countFeedback()).toBe(216 + 2);
   });
 
+  it('commits concurrent posts together (one transaction, one fsync) and answers each with its own list', async () => {
+    const { engine, store } = await trainedShop();
+    const writes: number[] = [];
+    const addFeedback = store.addFeedback.bind(store);
+    store.addFeedback = (events, options) => (writes.push(events.length), addFeedback(events, options));
+    const post = (userId: string, itemId: string) => engine.addFeedback({ userId, itemId, type: 'purchase', value: null, timestamp: T0 + 8e6 }, 5);
+    const results = await Promise.all([post('hu1', 'a1'), post('au1', 'h1'), post('hu1', 'a1'), post('newbie', 'a2')]);
+    expect(writes).toEqual([4]);
+    expect(results.map((r) => [r.userId, r.accepted, r.duplicates])).toEqual([['hu1', 1, 0], ['au1', 1, 0], ['hu1', 0, 1], ['newbie', 1, 0]]);
+    // Each answer is its own user's fresh list: what they just bought is gone from it.
+    expect(ids(results[0].recommendations)).not.toContain('a1');
+    expect(ids(results[1].recommendations)).not.toContain('h1');
+    expect(ids(results[3].recommendations)).not.toContain('a2');
+    expect(store.countFeedback()).toBe(216 + 3);
+    // A later post is a new commit.
+    await post('au2', 'h2');
+    expect(writes).toEqual([4, 1]);
+  });
+
+  it('fails every post of a group whose commit fails, storing none of them', async () => {
+    const { engine, store } = await trainedShop();
+    const addFeedback = store.addFeedback.bind(store);
+    store.addFeedback = () => {
+      throw new StoreUnavailableError('full', 'the database is full');
+    };
+    const post = (userId: string) => engine.addFeedback({ userId, itemId: 'a3', type: 'click', value: null, timestamp: T0 + 8e6 }, 5);
+    const settled = await Promise.allSettled([post('hu1'), post('au1')]);
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+    for (const s of settled) expect((s as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
+    store.addFeedback = addFeedback;
+    expect(store.countFeedback()).toBe(216);
+    expect((await post('hu1')).accepted).toBe(1);
+  });
+
+  it('commits posts still queued when it closes', async () => {
+    const { engine, store } = await trainedShop();
+    const pending = engine.addFeedback({ userId: 'hu1', itemId: 'a4', type: 'view', value: null, timestamp: T0 + 8e6 }, 3);
+    await engine.close();
+    expect((await pending).accepted).toBe(1);
+    expect(store.countFeedback()).toBe(216 + 1);
+  });
+
   it('loses no feedback posted while a retrain runs', async () => {
     const { engine, store } = await trainedShop();
     const job = engine.train();
     expect(engine.model()).toMatchObject({ status: 'training', training: { jobId: job.jobId } });
-    engine.addFeedback({ userId: 'hu2', itemId: 'a7', type: 'purchase', value: null, timestamp: T0 + 7e6 }, 5);
-    engine.addFeedback({ userId: 'late', itemId: 'a1', type: 'purchase', value: null, timestamp: T0 + 7e6 }, 5);
-    await engine.trainNow();
+    const posts = Promise.all([
+      engine.addFeedback({ userId: 'hu2', itemId: 'a7', type: 'purchase', value: null, timestamp: T0 + 7e6 }, 5),
+      engine.addFeedback({ userId: 'late', itemId: 'a1', type: 'purchase', value: null, timestamp: T0 + 7e6 }, 5),
+    ]);
+    // Joins the running job (called before anything could end it): no second retrain.
+    const trained = engine.trainNow();
+    expect((await posts).map((r) => r.accepted)).toEqual([1, 1]);
+    await trained;
     expect(engine.model()).toMatchObject({ version: 2, status: 'ready' });
     expect(store.countFeedback()).toBe(218);
     // Events after the training snapshot are folded in after the swap.
@@ -146,7 +193,7 @@ describe('Engine', () => {
   it('refuses feedback for unknown items when auto-creation is off, storing nothing', async () => {
     const { engine, store } = await shop(':memory:', { createMissingItems: false });
     engine.upsertItems(SHOP_ITEMS);
-    expect(() => engine.addFeedback({ userId: 'x', itemId: 'ghost', type: 'click', value: null, timestamp: T0 }, 5)).toThrow(NotFoundError);
+    await expect(engine.addFeedback({ userId: 'x', itemId: 'ghost', type: 'click', value: null, timestamp: T0 }, 5)).rejects.toThrow(NotFoundError);
     expect(store.countFeedback()).toBe(0);
   });
 

@@ -40,7 +40,7 @@ describe('the living profile', () => {
     now = T0 + 400 * DAY;
     for (let i = 0; i < 6; i++) {
       now += 1000;
-      engine.addFeedback({ userId: 'hu1', itemId: `a${i}`, type: 'purchase', value: null, timestamp: now }, 4);
+      await engine.addFeedback({ userId: 'hu1', itemId: `a${i}`, type: 'purchase', value: null, timestamp: now }, 4);
     }
     const after = engine.profile('hu1');
     const animation = after.topCategories.find((c) => c.category === 'animation')!;
@@ -73,7 +73,7 @@ describe('the living profile', () => {
 
   it('lowers category concentration with the diversity knob', async () => {
     const { engine } = await trainedShop();
-    engine.addFeedback({ userId: 'newbie', itemId: 'h0', type: 'purchase', value: null, timestamp: now }, 1);
+    await engine.addFeedback({ userId: 'newbie', itemId: 'h0', type: 'purchase', value: null, timestamp: now }, 1);
     const focused = ids(engine.recommend('newbie', { n: 6 }).recommendations);
     const diverse = ids(engine.recommend('newbie', { n: 6, diversity: 0.9 }).recommendations);
     expect(share(focused, 'h')).toBe(1);
@@ -95,7 +95,7 @@ describe('the living profile', () => {
   it('stores a duplicate burst once', async () => {
     const { engine, store } = await trainedShop();
     const event = { userId: 'hu1', itemId: 'a1', type: 'click' as const, value: null, timestamp: T0 + 5 * DAY };
-    const results = Array.from({ length: 5 }, () => engine.addFeedback(event, 3));
+    const results = await Promise.all(Array.from({ length: 5 }, () => engine.addFeedback(event, 3)));
     expect(results.map((r) => [r.accepted, r.duplicates])).toEqual([[1, 0], [0, 1], [0, 1], [0, 1], [0, 1]]);
     expect(store.userFeedback('hu1').filter((e) => e.itemId === 'a1')).toHaveLength(1);
   });
@@ -104,7 +104,7 @@ describe('the living profile', () => {
     const { engine, store } = await trainedShop({ floodEventsPerSecond: 2, floodWindowSeconds: 5 });
     const before = ids(engine.recommend('hu2', { n: 3 }).recommendations);
     let last;
-    for (let i = 0; i < 12; i++) last = engine.addFeedback({ userId: 'hu2', itemId: `a${i % 10}`, type: 'view', value: null, timestamp: now + i }, 3);
+    for (let i = 0; i < 12; i++) last = await engine.addFeedback({ userId: 'hu2', itemId: `a${i % 10}`, type: 'view', value: null, timestamp: now + i }, 3);
     expect(last!.quarantined).toBe(true);
     expect(store.userFeedback('hu2').length).toBe(9 + 12);
     const profile = engine.profile('hu2');
@@ -115,7 +115,7 @@ describe('the living profile', () => {
     expect(engine.unflagUser('hu2')).toEqual({ userId: 'hu2', flags: [] });
     expect(engine.profile('hu2').flags).toEqual([]);
     // A retrain leaves flagged users out of training.
-    engine.addFeedback({ userId: 'bot', itemId: 'h1', type: 'view', value: null, timestamp: now }, 1);
+    await engine.addFeedback({ userId: 'bot', itemId: 'h1', type: 'view', value: null, timestamp: now }, 1);
     store.flagUser('bot', 'manual', now);
     await engine.trainNow();
     // 24 shop users (hu2 unflagged again), not the flagged bot.
@@ -129,7 +129,7 @@ describe('the living profile', () => {
     expect(recs).toContain('a-new');
     expect(ids(engine.recommend('hu0', { n: 3 }).recommendations)).not.toContain('a-new');
     // Feedback from enough users refines its vector (foldInItem) toward the people who bought it.
-    for (const userId of ['au3', 'au4', 'au5']) engine.addFeedback({ userId, itemId: 'a-new', type: 'purchase', value: null, timestamp: now }, 3);
+    for (const userId of ['au3', 'au4', 'au5']) await engine.addFeedback({ userId, itemId: 'a-new', type: 'purchase', value: null, timestamp: now }, 3);
     expect(ids(engine.similarItems('a-new', 3)).every((id) => id.startsWith('a'))).toBe(true);
     expect(ids(engine.recommend('au0', { n: 2 }).recommendations)).toContain('a-new');
   });

@@ -91,7 +91,7 @@ describe('privacy', () => {
     const profile = engine.profile(SECRET_USER);
     expect(profile.userId).toBe(SECRET_USER);
     expect(profile.interactions).toBe(3);
-    const recs = engine.addFeedback({ userId: SECRET_USER, itemId: 'a1', type: 'click', value: null, timestamp: T0 + 9 }, 3);
+    const recs = await engine.addFeedback({ userId: SECRET_USER, itemId: 'a1', type: 'click', value: null, timestamp: T0 + 9 }, 3);
     expect(recs.userId).toBe(SECRET_USER);
     expect(engine.deleteUser(SECRET_USER)).toEqual({ deleted: 4 });
   });

@@ -35,7 +35,7 @@ describe('memory across retrains', () => {
     // From here on every model (serving, baseline) reuses a core a replaced model gave back.
     const made = coresCreated();
     for (let round = 0; round < 6; round++) {
-      engine.addFeedback({ userId: `au${round}`, itemId: `h${round}`, type: 'purchase', value: null, timestamp: T0 + 1e7 + round }, 3);
+      await engine.addFeedback({ userId: `au${round}`, itemId: `h${round}`, type: 'purchase', value: null, timestamp: T0 + 1e7 + round }, 3);
       engine.recommend(`hu${round}`, { n: 3 });
       await engine.trainNow();
     }

@@ -121,7 +121,7 @@ export class FakeEngine implements EngineApi {
     item.available = false;
   }
 
-  addFeedback(event: FeedbackInput, n: number): FeedbackResult {
+  async addFeedback(event: FeedbackInput, n: number): Promise<FeedbackResult> {
     this.record('addFeedback', event, n);
     return { accepted: 1, duplicates: 0, userId: event.userId, modelVersion: 3, recommendations: recs(n) };
   }

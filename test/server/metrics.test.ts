@@ -164,7 +164,7 @@ describe('GET /metrics over HTTP (fake engine)', () => {
     expect(engine.observers.size).toBe(1);
     for (const o of engine.observers) {
       o.feedback?.('view', 3, 1);
-      o.feedback?.('mixed', 5, 2);
+      o.feedback?.('purchase', 5, 2);
       o.foldIn?.(0.002);
       o.foldIn?.(0.004);
       o.training?.('success', 12);
@@ -174,7 +174,8 @@ describe('GET /metrics over HTTP (fake engine)', () => {
     const { samples } = await scrape(app);
     expect(valueOf(samples, 'liverec_feedback_events_total', { type: 'view', outcome: 'accepted' })).toBe(3);
     expect(valueOf(samples, 'liverec_feedback_events_total', { type: 'view', outcome: 'duplicate' })).toBe(1);
-    expect(valueOf(samples, 'liverec_feedback_events_total', { type: 'mixed', outcome: 'accepted' })).toBe(5);
+    expect(valueOf(samples, 'liverec_feedback_events_total', { type: 'purchase', outcome: 'accepted' })).toBe(5);
+    expect(valueOf(samples, 'liverec_feedback_events_total', { type: 'purchase', outcome: 'duplicate' })).toBe(2);
     expect(valueOf(samples, 'liverec_feedback_events_total', { type: 'click', outcome: 'accepted' })).toBe(0);
     expect(valueOf(samples, 'liverec_feedback_fold_in_duration_seconds_count')).toBe(2);
     expect(valueOf(samples, 'liverec_feedback_fold_in_duration_seconds_sum')).toBeCloseTo(0.006, 9);
@@ -265,7 +266,7 @@ describe('GET /metrics over the real engine', () => {
     expect(valueOf(samples, 'liverec_http_requests_total', { route: '/v1/feedback', method: 'POST', status: '200' })).toBe(4);
   });
 
-  it('splits an import by type, and counts a multi-type import with duplicates as "mixed"', async () => {
+  it('splits an import by type, duplicates included', async () => {
     await post('/v1/items', SHOP_ITEMS);
     const event = (type: string, itemId: string) => ({ userId: 'm2', itemId, type, timestamp: T0 });
     expect((await post('/v1/feedback', [event('view', 'h1'), event('view', 'h2'), event('cart', 'h1')])).body).toEqual({ accepted: 3, duplicates: 0 });
@@ -273,9 +274,10 @@ describe('GET /metrics over the real engine', () => {
     const { samples } = await scrape(app);
     const events = (type: string, outcome: string) => valueOf(samples, 'liverec_feedback_events_total', { type, outcome });
     expect(events('view', 'accepted')).toBe(2);
+    expect(events('view', 'duplicate')).toBe(1);
     expect(events('cart', 'accepted')).toBe(1);
-    expect(events('mixed', 'accepted')).toBe(1);
-    expect(events('mixed', 'duplicate')).toBe(1);
+    expect(events('like', 'accepted')).toBe(1);
+    expect(events('like', 'duplicate')).toBe(0);
     // Imports fold nobody in during the request.
     expect(valueOf(samples, 'liverec_feedback_fold_in_duration_seconds_count')).toBe(0);
   });

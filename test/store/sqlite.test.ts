@@ -73,7 +73,7 @@ describe('addFeedback', () => {
       [{ userId: 'u1', itemId: 'new', type: 'rating', value: 4.5, timestamp: 500 }, ev('u1', 'new', 300), ev('u1', 'known', 400)],
       { createMissingItems: true, receivedAt: 9000 },
     );
-    expect(result).toEqual({ accepted: 3, duplicates: 0, createdItems: ['new'] });
+    expect(result).toEqual({ accepted: 3, duplicates: 0, stored: [true, true, true], createdItems: ['new'] });
     expect(store.getItem('new')).toEqual({ itemId: 'new', title: null, categories: [], metadata: {}, available: true, createdAt: 9000, updatedAt: 9000 });
     expect(store.getUser('u1')).toEqual({ userId: 'u1', firstSeen: 300, lastSeen: 500, interactions: 3, flag: null });
     const rows = store.userFeedback('u1');
@@ -84,10 +84,10 @@ describe('addFeedback', () => {
   it('stores an exact duplicate once and counts it', () => {
     const store = memory();
     const opts = { createMissingItems: true };
-    expect(store.addFeedback([ev('u', 'i', 1)], opts)).toEqual({ accepted: 1, duplicates: 0, createdItems: ['i'] });
-    expect(store.addFeedback([ev('u', 'i', 1)], opts)).toEqual({ accepted: 0, duplicates: 1, createdItems: [] });
+    expect(store.addFeedback([ev('u', 'i', 1)], opts)).toEqual({ accepted: 1, duplicates: 0, stored: [true], createdItems: ['i'] });
+    expect(store.addFeedback([ev('u', 'i', 1)], opts)).toEqual({ accepted: 0, duplicates: 1, stored: [false], createdItems: [] });
     expect(store.addFeedback([ev('u', 'i', 2), ev('u', 'i', 2), ev('u', 'i', 2, 'like')], opts))
-      .toEqual({ accepted: 2, duplicates: 1, createdItems: [] });
+      .toEqual({ accepted: 2, duplicates: 1, stored: [true, false, true], createdItems: [] });
     expect(store.countFeedback()).toBe(3);
     expect(store.getUser('u')!.interactions).toBe(3);
   });

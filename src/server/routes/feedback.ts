@@ -19,7 +19,7 @@ export function feedbackRoutes({ engine, now }: RouteDeps): Hono<AppEnv> {
   // One endpoint, two shapes: a single event is the live path (stored, folded in, answered with
   // fresh recommendations); an array is a bulk import, validated in full before anything is
   // stored, unless `?partial=true` asks to store the valid rows and list the rest.
-  app.post('/', (c) => {
+  app.post('/', async (c) => {
     const body = jsonBody(c);
     const clock = now();
     // Checked for both shapes so a typo fails loudly; it only changes how arrays are handled.
@@ -32,7 +32,7 @@ export function feedbackRoutes({ engine, now }: RouteDeps): Hono<AppEnv> {
     }
     const n = validate(nQuery, c.req.query('n'), 'n');
     const event = validate(feedbackEvent(clock), body);
-    const result = engine.addFeedback(event, n);
+    const result = await engine.addFeedback(event, n);
     return c.json({
       accepted: result.accepted,
       duplicates: result.duplicates,
