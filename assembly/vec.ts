@@ -5,12 +5,26 @@
 /** Σ a[i]·b[i] over k floats. */
 @inline
 export function dot(a: usize, b: usize, k: i32): f32 {
-  let acc = f32x4.splat(0);
+  // Four independent accumulators over 16-float blocks: with one, every add waits for the
+  // previous one (latency-bound); with four, the multiply-adds of a block overlap.
+  let acc0 = f32x4.splat(0);
+  let acc1 = f32x4.splat(0);
+  let acc2 = f32x4.splat(0);
+  let acc3 = f32x4.splat(0);
   let i = 0;
+  for (; i + 16 <= k; i += 16) {
+    const pa = a + (<usize>i << 2);
+    const pb = b + (<usize>i << 2);
+    acc0 = f32x4.add(acc0, f32x4.mul(v128.load(pa), v128.load(pb)));
+    acc1 = f32x4.add(acc1, f32x4.mul(v128.load(pa, 16), v128.load(pb, 16)));
+    acc2 = f32x4.add(acc2, f32x4.mul(v128.load(pa, 32), v128.load(pb, 32)));
+    acc3 = f32x4.add(acc3, f32x4.mul(v128.load(pa, 48), v128.load(pb, 48)));
+  }
   for (; i + 4 <= k; i += 4) {
     const off = <usize>i << 2;
-    acc = f32x4.add(acc, f32x4.mul(v128.load(a + off), v128.load(b + off)));
+    acc0 = f32x4.add(acc0, f32x4.mul(v128.load(a + off), v128.load(b + off)));
   }
+  const acc = f32x4.add(f32x4.add(acc0, acc1), f32x4.add(acc2, acc3));
   let sum =
     f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
   for (; i < k; i++) {
