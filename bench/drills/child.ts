@@ -33,7 +33,7 @@ export interface ServerChild {
   url: string;
   /** Milliseconds from spawn to the "listening" line. */
   startMs: number;
-  /** Everything the process wrote to stderr so far. */
+  /** What the process wrote to stderr so far, less its startup settings line. */
   stderr(): string;
   stdout(): string;
   /** Resolves with how the process ended. */
@@ -74,7 +74,8 @@ export function startServer(args: string[], timeoutMs = 120_000): Promise<Server
           pid: child.pid,
           url: match[1],
           startMs: performance.now() - started,
-          stderr: () => stderr,
+          // The one line `serve` prints at start (its settings, never secrets) is not a problem report.
+          stderr: () => stderr.replace(/^settings: .*\n?/m, ''),
           stdout: () => stdout,
           exited,
           hasExited: () => done,
