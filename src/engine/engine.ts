@@ -10,6 +10,7 @@ import { Catalog } from './catalog.ts';
 import { coldItemVector, foldInItemFromFeedback } from './cold-items.ts';
 import { resolveConfig, type EngineConfig, type EngineConfigInput } from './config.ts';
 import { FloodGuard } from './flood.ts';
+import { GroupCommit } from './group-commit.ts';
 import { HistoryCache, type Event } from './history-cache.ts';
 import { fingerprint, pseudonymizer } from './pseudonym.ts';
 import { Popularity } from './popularity.ts';
@@ -34,8 +35,6 @@ interface PendingPost {
   /** As the client sent it (the event carries the stored, possibly pseudonymous, id). */
   rawUserId: string;
   n: number;
-  resolve: (result: FeedbackResult) => void;
-  reject: (error: unknown) => void;
 }
 
 /**
@@ -67,8 +66,14 @@ export class Engine implements EngineApi {
   private eventsSinceTrain = 0;
   private readonly warnings: string[] = [];
   private readonly observers = new Set<EngineObserver>();
-  /** Live posts waiting for the next group commit (see addFeedback). */
-  private readonly posts: PendingPost[] = [];
+  /**
+   * Live posts: those arriving in the same turn of the event loop share one transaction (one
+   * fsync), then each is answered with its own fold-in and fresh top-N.
+   */
+  private readonly posts = new GroupCommit<PendingPost, FeedbackResult>((batch) => {
+    const { stored } = this.ingest(batch.map((post) => post.event));
+    return batch.map((post, i) => () => this.answerPost(post, stored[i]));
+  });
   private timer: NodeJS.Timeout | null = null;
   private retention: NodeJS.Timeout | null = null;
   /** Raw user id → the id stored and learned from (itself unless pseudonymous ids are on). */
@@ -145,32 +150,7 @@ export class Engine implements EngineApi {
     if (!this.config.createMissingItems && !this.catalog.has(event.itemId)) {
       throw new NotFoundError('itemId', event.itemId, `itemId '${event.itemId}' does not exist; feedback must reference a known item unless createMissingItems is set`);
     }
-    return new Promise((resolve, reject) => {
-      // Group commit: every post that arrives before the queue is flushed (the rest of this turn
-      // of the event loop) shares one transaction, so concurrent clients share one fsync.
-      if (this.posts.push({ event, rawUserId: input.userId, n, resolve, reject }) === 1) setImmediate(() => this.commitPosts());
-    });
-  }
-
-  /** Commits the queued posts in one transaction, then answers each: fold-in and fresh top-N. */
-  private commitPosts(): void {
-    const batch = this.posts.splice(0);
-    if (batch.length === 0) return;
-    let stored: boolean[];
-    try {
-      stored = this.ingest(batch.map((post) => post.event)).stored;
-    } catch (err) {
-      // Nothing of the batch was stored (one transaction): every post fails alike.
-      for (const post of batch) post.reject(err);
-      return;
-    }
-    batch.forEach((post, i) => {
-      try {
-        post.resolve(this.answerPost(post, stored[i]));
-      } catch (err) {
-        post.reject(err);
-      }
-    });
+    return this.posts.submit({ event, rawUserId: input.userId, n });
   }
 
   private answerPost({ event, rawUserId, n }: PendingPost, stored: boolean): FeedbackResult {
@@ -415,7 +395,7 @@ export class Engine implements EngineApi {
 
   async close(): Promise<void> {
     // Posts already queued are committed and answered, not dropped.
-    this.commitPosts();
+    this.posts.flush();
     if (this.timer) clearInterval(this.timer);
     if (this.retention) clearInterval(this.retention);
     await this.trainer.close();
