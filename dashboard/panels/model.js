@@ -8,6 +8,13 @@ const STATUS = {
   empty: { text: 'No model yet', kind: 'muted' },
 };
 
+/** What a running retrain is doing (`training.phase` from GET /v1/model). */
+const PHASES = {
+  starting: 'starting the training thread',
+  fitting: 'fitting',
+  saving: 'saving the model',
+};
+
 /** `onNewVersion(version)` runs when a different model starts serving (e.g. a retrain finished). */
 export function modelPanel(root, { onNewVersion, onMissingKey }) {
   const view = {
@@ -67,8 +74,9 @@ export function modelPanel(root, { onNewVersion, onMissingKey }) {
     if (!training) return;
     if (typeof training.progress === 'number') view.progress.value = training.progress;
     else view.progress.removeAttribute('value');
+    const phase = training.phase ? ` · ${PHASES[training.phase] ?? training.phase}` : '';
     const done = typeof training.progress === 'number' ? ` · ${Math.round(training.progress * 100)}% done` : '';
-    view.trainingText.textContent = `Job ${training.jobId} started ${ago(training.startedAt)}${done}. The current model keeps serving until the new one is ready.`;
+    view.trainingText.textContent = `Job ${training.jobId} started ${ago(training.startedAt)}${phase}${done}. The current model keeps serving until the new one is ready.`;
   }
 
   async function retrain() {

@@ -9,6 +9,7 @@ import { CoreBank } from '../wasm/core-bank.ts';
 import { Catalog } from './catalog.ts';
 import { coldItemVector, foldInItemFromFeedback } from './cold-items.ts';
 import { resolveConfig, type EngineConfig, type EngineConfigInput } from './config.ts';
+import type { FitProgress, FitRunner } from './fit-job.ts';
 import { FloodGuard } from './flood.ts';
 import { GroupCommit } from './group-commit.ts';
 import { HistoryCache, type Event } from './history-cache.ts';
@@ -22,12 +23,21 @@ import { Trainer } from './trainer.ts';
 import { buildTrainingSet } from './training-set.ts';
 import type {
   EngineApi, EngineMetrics, EngineObserver, FeedbackResult, Health, ImportResult, ModelInfo, Profile, RecommendRequest,
-  RecommendResult, ScoredItem, Segment, SegmentMap, Stats, UserExport,
+  RecommendResult, ScoredItem, Segment, SegmentMap, Stats, TrainingPhase, UserExport,
 } from './types.ts';
 
 const DAY_MS = 86_400_000;
 const EXPLAIN_ITEMS = 3;
 const MIN_USERS_TO_MOVE_COLD_ITEM = 3;
+
+/** The running retrain. */
+interface TrainingJob {
+  jobId: string;
+  startedAt: number;
+  done: Promise<void>;
+  progress: number;
+  phase: TrainingPhase;
+}
 
 /** A live feedback post between its arrival and its group commit. */
 interface PendingPost {
@@ -53,7 +63,6 @@ export class Engine implements EngineApi {
   private readonly stale = new Set<string>();
   private readonly catalog: Catalog;
   private readonly popularity: Popularity;
-  private readonly trainer = new Trainer();
   /**
    * WebAssembly cores reused from one retrain to the next (serving, baseline, one spare): an old
    * model's memory is only freed by a GC that nothing prompts, so it is handed on instead.
@@ -62,7 +71,7 @@ export class Engine implements EngineApi {
   private readonly histories: HistoryCache;
   private readonly flood: FloodGuard;
   private readonly flagged: Set<string>;
-  private training: { jobId: string; startedAt: number; done: Promise<void> } | null = null;
+  private training: TrainingJob | null = null;
   private eventsSinceTrain = 0;
   private readonly warnings: string[] = [];
   private readonly observers = new Set<EngineObserver>();
@@ -83,6 +92,8 @@ export class Engine implements EngineApi {
     private readonly store: Store,
     config: EngineConfigInput,
     private readonly clock: () => number,
+    /** Runs the fits: a worker thread unless a caller (a test) supplies another runner. */
+    private readonly trainer: FitRunner,
   ) {
     this.config = resolveConfig(config);
     // Fail at startup, naming the parameter, rather than later inside a training thread.
@@ -106,8 +117,8 @@ export class Engine implements EngineApi {
   }
 
   /** Opens an engine over a store and loads the newest readable model, if any. */
-  static open(store: Store, config: EngineConfigInput = {}, clock: () => number = Date.now): Engine {
-    const engine = new Engine(store, config, clock);
+  static open(store: Store, config: EngineConfigInput = {}, clock: () => number = Date.now, trainer: FitRunner = new Trainer()): Engine {
+    const engine = new Engine(store, config, clock, trainer);
     engine.loadLatestModel();
     return engine;
   }
@@ -370,7 +381,7 @@ export class Engine implements EngineApi {
       params: meta?.params ?? this.config.params,
       trainedAt: meta ? new Date(meta.trainedAt).toISOString() : null,
       metrics: meta?.metrics ?? {},
-      ...(this.training && { training: { jobId: this.training.jobId, startedAt: new Date(this.training.startedAt).toISOString() } }),
+      ...(this.training && { training: trainingStatus(this.training) }),
     };
   }
 
@@ -381,6 +392,7 @@ export class Engine implements EngineApi {
         version: meta?.version ?? null,
         ageSeconds: meta ? Math.max(0, (this.clock() - meta.trainedAt) / 1000) : null,
         training: this.training !== null,
+        trainingProgress: this.training?.progress ?? null,
       },
       items: this.catalog.size,
       feedback: this.store.countFeedback(),
@@ -539,7 +551,7 @@ export class Engine implements EngineApi {
     // Read the sizes now: the arrays are transferred to the training thread.
     const sizes = { users: set.users.length, items: set.items.length, interactions: set.values.length };
     const done = this.trainer
-      .fit({ algorithm, params: this.config.params, set })
+      .fit({ algorithm, params: this.config.params, set }, (progress) => this.reportProgress(jobId, progress))
       .then(({ bytes, seconds }) => this.swapIn(algorithm, bytes, seconds, set.watermark, sizes))
       .then(() => this.notify((o) => o.training?.('success', (performance.now() - began) / 1000)))
       .catch((error: Error) => {
@@ -552,8 +564,17 @@ export class Engine implements EngineApi {
       });
     // Background jobs report failures through warnings; callers who await `done` see the error.
     done.catch(() => undefined);
-    this.training = { jobId, startedAt, done };
+    this.training = { jobId, startedAt, done, progress: 0, phase: 'starting' };
     return this.training;
+  }
+
+  /** Keeps the running job's latest progress (never going back) for model() and tells observers. */
+  private reportProgress(jobId: string, { phase, done, total }: FitProgress): void {
+    const job = this.training;
+    if (job?.jobId !== jobId) return;
+    job.progress = Math.max(job.progress, total > 0 ? Math.min(1, done / total) : 0);
+    job.phase = phase;
+    this.notify((o) => o.trainingProgress?.(job.progress, phase));
   }
 
   private swapIn(algorithm: Algorithm, bytes: Uint8Array, fitSeconds: number, watermark: number, sizes: Record<string, number>): void {
@@ -606,6 +627,10 @@ export class Engine implements EngineApi {
       this.startTraining();
     }
   }
+}
+
+function trainingStatus({ jobId, startedAt, progress, phase }: TrainingJob): ModelInfo['training'] {
+  return { jobId, startedAt: new Date(startedAt).toISOString(), progress, phase };
 }
 
 function pick({ id, label }: Segment): { id: number; label: string } {

@@ -1,32 +1,47 @@
 import { Worker } from 'node:worker_threads';
-import type { FitRequest, FitResult } from './fit-job.ts';
+import type { FitProgress, FitRequest, FitResult, FitRunner } from './fit-job.ts';
 
 const WORKER_URL = new URL('./fit-thread.mjs', import.meta.url);
 
+type WorkerMessage =
+  | ({ type: 'progress' } & FitProgress)
+  | ({ type: 'result'; ok: true } & FitResult)
+  | { type: 'result'; ok: false; message: string };
+
 /**
  * Runs fits on a worker thread so serving never waits on training. One fit at a time; the
- * worker is started on first use and stopped by `close`.
+ * worker is started on first use and stopped by `close`. While a fit runs the worker posts its
+ * progress, throttled to at most about ten messages a second (see throttle.ts).
  */
-export class Trainer {
+export class Trainer implements FitRunner {
   private worker: Worker | null = null;
 
-  fit(request: FitRequest): Promise<FitResult> {
+  fit(request: FitRequest, onProgress?: (progress: FitProgress) => void): Promise<FitResult> {
     const worker = (this.worker ??= this.start());
     // Keep the process alive while a fit runs (a CLI may be awaiting it), not while idle.
     worker.ref();
     return new Promise((resolve, reject) => {
-      const onMessage = (msg: { ok: boolean; message?: string } & FitResult) => {
+      const done = () => {
+        worker.off('message', onMessage);
         worker.off('error', onError);
+      };
+      const onMessage = (msg: WorkerMessage) => {
+        if (msg.type === 'progress') {
+          const { phase, done: steps, total } = msg;
+          onProgress?.({ phase, done: steps, total });
+          return;
+        }
+        done();
         worker.unref();
         if (msg.ok) resolve({ bytes: msg.bytes, seconds: msg.seconds });
         else reject(new Error(`training failed: ${msg.message}`));
       };
       const onError = (error: Error) => {
-        worker.off('message', onMessage);
+        done();
         this.worker = null;
         reject(error);
       };
-      worker.once('message', onMessage);
+      worker.on('message', onMessage);
       worker.once('error', onError);
       worker.postMessage(request, [request.set.userIdx.buffer, request.set.itemIdx.buffer, request.set.values.buffer] as ArrayBuffer[]);
     });

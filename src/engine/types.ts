@@ -57,7 +57,22 @@ export interface ModelInfo {
   trainedAt: string | null;
   metrics: Record<string, unknown>;
   /** Present while a retrain runs. */
-  training?: { jobId: string; startedAt: string };
+  training?: TrainingStatus;
+}
+
+/**
+ * Where a running retrain is. `starting`: the training set (read from the store before the job
+ * began) is on its way to the training thread; `fitting`: the model's steps run; `saving`: the
+ * fitted model is being serialised. Swapping it in afterwards is synchronous, never observed.
+ */
+export type TrainingPhase = 'starting' | 'fitting' | 'saving';
+
+export interface TrainingStatus {
+  jobId: string;
+  startedAt: string;
+  /** Share of the fit's steps done, 0–1, never decreasing within a job (1 while saving). */
+  progress: number;
+  phase: TrainingPhase;
 }
 
 export interface CategoryWeight {
@@ -129,6 +144,8 @@ export interface EngineMetrics {
     ageSeconds: number | null;
     /** True while a retrain runs. */
     training: boolean;
+    /** The running retrain's progress (0–1, as in ModelInfo.training); null when none runs. */
+    trainingProgress: number | null;
   };
   /** Catalog items, unavailable ones included. */
   items: number;
@@ -148,6 +165,8 @@ export interface EngineObserver {
   foldIn?(seconds: number): void;
   /** A retrain ended: seconds from its start until the new model served, or until it failed. */
   training?(outcome: 'success' | 'failure', seconds: number): void;
+  /** A running retrain reported progress (0–1, never decreasing within a job); model() already shows it. */
+  trainingProgress?(progress: number, phase: TrainingPhase): void;
 }
 
 export interface EngineApi {

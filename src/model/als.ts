@@ -44,6 +44,11 @@ export class Als extends FactorModel<AlsParams> {
     for (let t = 0; t < q.length; t++) q[t] = rng.normal() * this.params.initStd;
   }
 
+  /** Two steps per iteration: the user half-sweep, then the item half-sweep. */
+  protected stepCount(): number {
+    return 2 * this.params.iterations;
+  }
+
   /** The sweeps, one step per half-sweep: each thread its share of the rows and its own scratch. */
   protected *schedule(data: Interactions): Schedule {
     const { factors: k, threads } = this.params;

@@ -8,10 +8,11 @@ import { InvalidInputError, ModelStateError, UnknownIdError } from '../errors.ts
 import { encodeModel, type ModelState } from './format.ts';
 import { History, toRow, type Row } from './history.ts';
 import type { Params } from './params.ts';
+import { stepCounter } from './progress.ts';
 import { kmeans, pca2 } from './segments.ts';
 import { Side } from './side.ts';
 import type {
-  Algorithm, Explanation, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction,
+  Algorithm, Explanation, FitOptions, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction,
 } from './types.ts';
 
 export const DEFAULT_N = 10;
@@ -65,22 +66,25 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
   /** The training steps as core calls, one batch per thread per step (see src/wasm/pool.ts). */
   protected abstract schedule(data: Interactions): Schedule;
 
+  /** How many steps `schedule` yields: the `total` a fit's progress counts to. */
+  protected abstract stepCount(): number;
+
   /** Set while fitAsync runs fit() for its setup only; the steps then run on the thread pool. */
   private deferTraining = false;
 
   /** Trains `users` and `items` from scratch on `data`, on the calling thread. */
-  private train(data: Interactions): void {
+  private train(data: Interactions, options: FitOptions): void {
     this.initialize(data);
-    if (!this.deferTraining) runInline(this.core, this.schedule(data));
+    if (!this.deferTraining) runInline(this.core, this.schedule(data), stepCounter(this.stepCount(), options.onProgress));
   }
 
   /**
    * Trains with `params.threads` threads (the calling thread and threads − 1 workers sharing
    * the core's memory). With one thread this is `fit`. Do not use the model until it settles.
    */
-  async fitAsync(data: Interactions): Promise<this> {
+  async fitAsync(data: Interactions, options: FitOptions = {}): Promise<this> {
     const threads = Number(this.params.threads ?? 1);
-    if (threads <= 1) return this.fit(data);
+    if (threads <= 1) return this.fit(data, options);
     let laidOut = false;
     try {
       await runThreaded(this.core, threads, () => {
@@ -92,7 +96,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
         }
         laidOut = true;
         return this.schedule(data);
-      });
+      }, stepCounter(this.stepCount(), options.onProgress));
     } catch (error) {
       // The factors are half-trained: the model must not be used.
       if (laidOut) this.fitted = false;
@@ -111,7 +115,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
   /** The user's items that contribute most to the score of `item`, by algorithm. */
   protected abstract contributions(user: number, item: number): Array<{ item: number; weight: number }>;
 
-  fit(data: Interactions): this {
+  fit(data: Interactions, options: FitOptions = {}): this {
     this.assertLive();
     this.users = new Side(this.core, this.params.factors, this.withBias, IdMap.from(data.users.toArray()));
     this.items = new Side(this.core, this.params.factors, this.withBias, IdMap.from(data.items.toArray()));
@@ -120,7 +124,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     this.history = new History(data.byUser());
     this.mean = this.withBias ? data.mean() : 0;
     this.scale = this.withBias ? range(data.values) : [-Infinity, Infinity];
-    this.train(data);
+    this.train(data, options);
     this.markFitted();
     return this;
   }

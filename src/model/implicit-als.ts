@@ -54,6 +54,11 @@ export class ImplicitAls extends FactorModel<ImplicitAlsParams> {
     }
   }
 
+  /** Two steps per iteration: the user half-sweep, then the item half-sweep. */
+  protected stepCount(): number {
+    return 2 * this.params.iterations;
+  }
+
   /** The sweeps, one step per half-sweep: each thread its share of the rows and its own scratch. */
   protected *schedule(data: Interactions): Schedule {
     const { factors: k, cgSteps, threads } = this.params;

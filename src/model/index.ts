@@ -7,7 +7,7 @@ import { Popular } from './popular.ts';
 import { Svd } from './svd.ts';
 import type { Algorithm, ModelOptions, Recommender } from './types.ts';
 
-export type { Algorithm, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, Explanation, UserInteraction } from './types.ts';
+export type { Algorithm, FitOptions, FitProgress, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, Explanation, UserInteraction } from './types.ts';
 export { Als, ImplicitAls, ItemKnn, Popular, Svd };
 
 type Restorable = Recommender & { restore(state: ReturnType<typeof decodeModel>): Recommender };

@@ -6,12 +6,13 @@ import { ModelStateError, UnknownIdError } from '../errors.ts';
 import { Core } from '../wasm/core.ts';
 import type { CoreBank } from '../wasm/core-bank.ts';
 import { accumLength, cosineNeighborsOf, itemNorms, knnScores, touchedLength } from '../wasm/knn.ts';
-import { runInline, runThreaded, shareRows, type Schedule } from '../wasm/pool.ts';
+import { runInline, runThreaded, shareRows, splitRows, type Call, type Schedule } from '../wasm/pool.ts';
 import { DEFAULT_N, checkN, selectRanked, tombstone } from './factor-model.ts';
 import { encodeModel, type ModelState } from './format.ts';
 import { History, toRow, type Row } from './history.ts';
 import { nonNegative, parseParams, seed, threads } from './params.ts';
-import type { Explanation, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction } from './types.ts';
+import { stepCounter } from './progress.ts';
+import type { Explanation, FitOptions, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction } from './types.ts';
 
 const schema = z
   .object({
@@ -24,6 +25,9 @@ const schema = z
   })
   .strict();
 export type ItemKnnParams = z.output<typeof schema>;
+
+/** On one thread the items are done in this many chunks of about equal work, one step (and progress report) each. */
+const SINGLE_THREAD_STEPS = 16;
 
 /**
  * Item-based nearest neighbours with cosine similarity: an item scores by the summed
@@ -66,9 +70,10 @@ export class ItemKnn implements Recommender {
     return this.items.size;
   }
 
-  fit(data: Interactions): this {
+  /** Progress counts chunks of items: 16 on one thread (fewer for tiny catalogs), 1 with threads > 1. */
+  fit(data: Interactions, options: FitOptions = {}): this {
     this.assertLive();
-    runInline(this.core, this.schedule(data));
+    runInline(this.core, this.schedule(data), stepCounter(this.stepCount(data.items.size), options.onProgress));
     this.fitted = true;
     return this;
   }
@@ -77,16 +82,23 @@ export class ItemKnn implements Recommender {
    * Computes the neighbour lists with `threads` threads (the calling thread and threads − 1
    * workers). With threads 1 this is `fit`. Do not use the model until the promise settles.
    */
-  async fitAsync(data: Interactions): Promise<this> {
-    if (this.params.threads <= 1) return this.fit(data);
+  async fitAsync(data: Interactions, options: FitOptions = {}): Promise<this> {
+    if (this.params.threads <= 1) return this.fit(data, options);
     this.assertLive();
     this.fitted = false;
-    await runThreaded(this.core, this.params.threads, () => this.schedule(data));
+    await runThreaded(this.core, this.params.threads, () => this.schedule(data), stepCounter(this.stepCount(data.items.size), options.onProgress));
     this.fitted = true;
     return this;
   }
 
-  /** Lays out the data, then one step: a range of items per thread, each with its own scratch. */
+  private stepCount(nItems: number): number {
+    return this.params.threads > 1 ? 1 : Math.max(1, Math.min(SINGLE_THREAD_STEPS, nItems));
+  }
+
+  /**
+   * Lays out the data, then the neighbour lists: with threads > 1 one step, a share of the items
+   * per thread, each with its own scratch; on one thread, stepCount steps of one chunk each.
+   */
   private *schedule(data: Interactions): Schedule {
     const K = this.params.neighbors;
     const T = this.params.threads;
@@ -109,16 +121,20 @@ export class ItemKnn implements Recommender {
         touched: this.core.allocI32(touchedLength(nItems)),
       }));
       top = this.core.mark();
-      const ranges = T > 1 ? shareRows(workPrefix(this.byItem, byUser, nItems), T) : [[[0, nItems] as [number, number]]];
-      yield ranges.map((own, t) =>
-        own.map(([start, end]) => ({
-          fn: 'cosineNeighbors',
-          args: [
-            it.indptr, it.indices, it.values, norms, us.indptr, us.indices, us.values,
-            nItems, K, this.params.shrink, start, end, this.neighbors, this.sims, scratch[t].accum, scratch[t].touched,
-          ],
-        })),
-      );
+      const neighbors = (t: number, [start, end]: [number, number]): Call => ({
+        fn: 'cosineNeighbors',
+        args: [
+          it.indptr, it.indices, it.values, norms, us.indptr, us.indices, us.values,
+          nItems, K, this.params.shrink, start, end, this.neighbors, this.sims, scratch[t].accum, scratch[t].touched,
+        ],
+      });
+      const work = workPrefix(this.byItem, byUser, nItems);
+      if (T > 1) {
+        yield shareRows(work, T).map((own, t) => own.map((range) => neighbors(t, range)));
+      } else {
+        const bounds = splitRows(work, this.stepCount(nItems));
+        for (let c = 0; c + 1 < bounds.length; c++) yield [bounds[c + 1] > bounds[c] ? [neighbors(0, [bounds[c], bounds[c + 1]])] : []];
+      }
     } finally {
       // Leak rather than free memory someone allocated after ours (a model used mid-fitAsync).
       if (top < 0 || this.core.mark() === top) this.core.release(mark);

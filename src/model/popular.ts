@@ -8,7 +8,7 @@ import { DEFAULT_N, checkN, selectRanked, tombstone } from './factor-model.ts';
 import { History, toRow } from './history.ts';
 import { parseParams, seed } from './params.ts';
 import { z } from 'zod';
-import type { Explanation, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction } from './types.ts';
+import type { Explanation, FitOptions, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction } from './types.ts';
 
 const schema = z.object({ seed: seed() }).strict();
 export type PopularParams = z.output<typeof schema>;
@@ -43,14 +43,17 @@ export class Popular implements Recommender {
     return this.items.size;
   }
 
-  fit(data: Interactions): this {
+  /** One step: progress goes from 0 to 1 of 1. */
+  fit(data: Interactions, options: FitOptions = {}): this {
     this.assertLive();
+    options.onProgress?.({ done: 0, total: 1 });
     this.users = IdMap.from(data.users.toArray());
     this.items = IdMap.from(data.items.toArray());
     this.counts = new Float32Array(this.items.size);
     for (let t = 0; t < data.size; t++) this.counts[data.itemIdx[t]] += 1;
     this.history = new History(data.byUser());
     this.fitted = true;
+    options.onProgress?.({ done: 1, total: 1 });
     return this;
   }
 

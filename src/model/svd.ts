@@ -52,6 +52,11 @@ export class Svd extends FactorModel<SvdParams> {
     }
   }
 
+  /** One step per epoch (threads 1), else one per diagonal: threads steps per epoch. */
+  protected stepCount(): number {
+    return this.params.iterations * this.params.threads;
+  }
+
   /** The epochs: one step per epoch (threads 1) or per diagonal of blocks (threads > 1). */
   protected *schedule(data: Interactions): Schedule {
     const T = this.params.threads;

@@ -49,6 +49,20 @@ export interface ModelOptions {
   cores?: CoreBank;
 }
 
+/** How far a fit has come: `done` of `total` steps. What a step is depends on the algorithm (see its `fit`). */
+export interface FitProgress {
+  done: number;
+  total: number;
+}
+
+export interface FitOptions {
+  /**
+   * Called with done = 0 before the first step and after every step, done = total last. Runs on the
+   * fitting thread between steps: it must be cheap (throttle anything that leaves the thread).
+   */
+  onProgress?: (progress: FitProgress) => void;
+}
+
 /**
  * The verbs every liverec model answers. Documented once, here.
  */
@@ -59,8 +73,8 @@ export interface Recommender {
   readonly userCount: number;
   readonly itemCount: number;
 
-  /** Learns from scratch on `data`; deterministic for a given `params.seed`. */
-  fit(data: Interactions): this;
+  /** Learns from scratch on `data`; deterministic for a given `params.seed`. Reports progress to `options.onProgress`. */
+  fit(data: Interactions, options?: FitOptions): this;
   /** The best `n` items for a known user, best first. */
   recommend(userId: string, options?: RecommendOptions): Scored[];
   /** The model's score for one (user, item) pair; for rating models, a rating. */

@@ -40,7 +40,7 @@ export function routeLabel(c: Context): string {
   return routes.find((r) => r.method !== 'ALL')?.path ?? UNMATCHED;
 }
 
-type EngineGauge = 'modelVersion' | 'modelAge' | 'training' | 'items' | 'feedback' | 'quarantined';
+type EngineGauge = 'modelVersion' | 'modelAge' | 'training' | 'trainingProgress' | 'items' | 'feedback' | 'quarantined';
 
 export class AppMetrics {
   readonly registry = new Registry();
@@ -68,6 +68,7 @@ export class AppMetrics {
       modelVersion: gauge('liverec_model_version', 'Version of the serving model; 0 before the first retrain.'),
       modelAge: gauge('liverec_model_age_seconds', 'Seconds since the serving model was trained; absent without one.'),
       training: gauge('liverec_model_training_in_progress', '1 while a retrain runs, else 0.'),
+      trainingProgress: gauge('liverec_model_training_progress', "Share of the running retrain's fit done, 0 to 1; absent while none runs."),
       items: gauge('liverec_catalog_items', 'Items in the catalog, unavailable ones included.'),
       feedback: gauge('liverec_feedback_rows', 'Feedback rows stored.'),
       quarantined: gauge('liverec_quarantined_users', 'Users whose events are stored but not learned from (flagged as floods).'),
@@ -115,6 +116,8 @@ export class AppMetrics {
     if (model.ageSeconds === null) g.modelAge.remove();
     else g.modelAge.set(model.ageSeconds);
     g.training.set(model.training ? 1 : 0);
+    if (model.trainingProgress === null) g.trainingProgress.remove();
+    else g.trainingProgress.set(model.trainingProgress);
     g.items.set(items);
     g.feedback.set(feedback);
     g.quarantined.set(quarantinedUsers);

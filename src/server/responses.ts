@@ -149,7 +149,17 @@ export const model = z
     params: z.record(z.string(), z.unknown()),
     trainedAt: isoTime.nullable(),
     metrics: z.record(z.string(), z.unknown()),
-    training: z.object({ jobId: z.string(), startedAt: isoTime }).optional().meta({ description: 'Present while a retrain runs' }),
+    training: z
+      .object({
+        jobId: z.string(),
+        startedAt: isoTime,
+        progress: z.number().min(0).max(1).meta({ description: "Share of the fit's steps done, 0–1; never decreases within a job (1 while saving)" }),
+        phase: z.enum(['starting', 'fitting', 'saving']).meta({
+          description: 'starting: the training set is on its way to the training thread; fitting: the model is learning; saving: the fitted model is being serialised',
+        }),
+      })
+      .optional()
+      .meta({ description: 'Present while a retrain runs' }),
   })
   .meta({ id: 'Model' });
 

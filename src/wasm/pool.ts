@@ -136,11 +136,18 @@ function runCalls(core: Core, calls: Call[]): number[] {
   });
 }
 
-/** Drives a schedule on the calling thread alone: every step's batches run one after another. */
-export function runInline(core: Core, schedule: Schedule): void {
+/**
+ * Drives a schedule on the calling thread alone: every step's batches run one after another.
+ * `onStep` is called after each step (progress reporting).
+ */
+export function runInline(core: Core, schedule: Schedule, onStep?: () => void): void {
   try {
     let step = schedule.next();
-    while (!step.done) step = schedule.next(step.value.map((calls) => runCalls(core, calls)));
+    while (!step.done) {
+      const results = step.value.map((calls) => runCalls(core, calls));
+      onStep?.();
+      step = schedule.next(results);
+    }
   } catch (error) {
     schedule.return(); // runs the schedule's finally blocks (scratch release)
     throw error;
@@ -151,15 +158,20 @@ export function runInline(core: Core, schedule: Schedule): void {
  * Drives a schedule on a pool of `threads` threads, started for this run and closed after it.
  * `start` is called once the workers are booting, so host-side setup (laying out the model)
  * overlaps their start-up. With threads = 1 no worker is started and this is `runInline`.
+ * `onStep` is called after each step, once every thread has finished it.
  */
-export async function runThreaded(core: Core, threads: number, start: () => Schedule): Promise<void> {
-  if (threads <= 1) return runInline(core, start());
+export async function runThreaded(core: Core, threads: number, start: () => Schedule, onStep?: () => void): Promise<void> {
+  if (threads <= 1) return runInline(core, start(), onStep);
   const pool = new CorePool(core, threads);
   try {
     const schedule = start();
     try {
       let step = schedule.next();
-      while (!step.done) step = schedule.next(await pool.runBatches(step.value));
+      while (!step.done) {
+        const results = await pool.runBatches(step.value);
+        onStep?.();
+        step = schedule.next(results);
+      }
     } catch (error) {
       schedule.return(); // runs the schedule's finally blocks (scratch release)
       throw error;

@@ -102,6 +102,28 @@ describe.each(Object.keys(PARAMS) as Algorithm[])('recommender contract: %s', (a
   it('refuses to be used before fit', () => {
     expect(() => createModel(algorithm, PARAMS[algorithm as keyof typeof PARAMS]).recommend('u0')).toThrow(/not fitted/);
   });
+
+  it('reports fit progress one step at a time, from 0 to its total, without changing the model', () => {
+    const explicit = isExplicit(algorithm);
+    const data = Interactions.from(checkerboard(SIZE, explicit), explicit ? 'last' : 'sum');
+    const reports: Array<{ done: number; total: number }> = [];
+    const model = createModel(algorithm, PARAMS[algorithm as keyof typeof PARAMS]).fit(data, { onProgress: (p) => reports.push({ ...p }) });
+    // ALS: a half-sweep per step; SVD: an epoch; item-kNN: a chunk of items (one per item here).
+    const total = STEPS[algorithm as keyof typeof STEPS];
+    expect(reports).toEqual(Array.from({ length: total + 1 }, (_, done) => ({ done, total })));
+    expect(Buffer.from(model.save()).equals(Buffer.from(fitted(algorithm).model.save()))).toBe(true);
+  });
+});
+
+/** Steps of a fit with PARAMS on the checkerboard. */
+const STEPS: Record<keyof typeof PARAMS, number> = { als: 20, 'implicit-als': 20, svd: 200, 'item-knn': SIZE };
+
+describe('popular', () => {
+  it('reports its fit as one step', () => {
+    const reports: Array<{ done: number; total: number }> = [];
+    createModel('popular').fit(Interactions.from(checkerboard(SIZE, false), 'sum'), { onProgress: (p) => reports.push({ ...p }) });
+    expect(reports).toEqual([{ done: 0, total: 1 }, { done: 1, total: 1 }]);
+  });
 });
 
 describe('model input validation', () => {

@@ -78,6 +78,20 @@ describe('threaded training is bit-identical to one thread', () => {
     const b = (await new ImplicitAls({ factors: 8, iterations: 2 }).fitAsync(implicitData)).save();
     expect(Buffer.from(b).equals(Buffer.from(a))).toBe(true);
   });
+
+  it('fitAsync reports progress after each step every thread finished, as fit does', async () => {
+    const counts = async (fit: (onProgress: (p: { done: number; total: number }) => void) => Promise<unknown>) => {
+      const reports: string[] = [];
+      await fit((p) => reports.push(`${p.done}/${p.total}`));
+      return reports;
+    };
+    const steps = (total: number) => Array.from({ length: total + 1 }, (_, done) => `${done}/${total}`);
+    expect(await counts((onProgress) => new ImplicitAls({ factors: 4, iterations: 3, threads: 2 }).fitAsync(implicitData, { onProgress }))).toEqual(steps(6));
+    expect(await counts((onProgress) => new Svd({ factors: 4, iterations: 2, threads: 3 }).fitAsync(explicitData, { onProgress }))).toEqual(steps(6));
+    // Threaded item-kNN is one step (all items dealt at once); on one thread, 16 chunks.
+    expect(await counts((onProgress) => new ItemKnn({ threads: 2 }).fitAsync(implicitData, { onProgress }))).toEqual(steps(1));
+    expect(await counts(async (onProgress) => new ItemKnn().fit(implicitData, { onProgress }))).toEqual(steps(16));
+  });
 });
 
 describe('threaded SGD (blocked schedule)', () => {

@@ -153,6 +153,7 @@ describe('GET /metrics over HTTP (fake engine)', () => {
     expect(valueOf(samples, 'liverec_model_version')).toBe(3);
     expect(valueOf(samples, 'liverec_model_age_seconds')).toBe(3600);
     expect(valueOf(samples, 'liverec_model_training_in_progress')).toBe(0);
+    expect(valueOf(samples, 'liverec_model_training_progress')).toBeUndefined(); // no retrain runs
     expect(valueOf(samples, 'liverec_catalog_items')).toBe(2);
     expect(valueOf(samples, 'liverec_feedback_rows')).toBe(42);
     expect(valueOf(samples, 'liverec_quarantined_users')).toBe(1);
