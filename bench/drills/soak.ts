@@ -59,6 +59,10 @@ interface Sample {
   rssMB: number;
   modelVersion: number | null;
   modelStatus: string;
+  /** From the server's /metrics: V8 heap in use and reserved, and memory outside it (WebAssembly included). */
+  heapUsedMB: number | null;
+  heapTotalMB: number | null;
+  externalMB: number | null;
 }
 const samples: Sample[] = [];
 const loadStart = performance.now();
@@ -75,13 +79,28 @@ const sample = async () => {
   } catch {
     // Reported as 'unreachable' in the sample; autocannon's figures show whether requests failed.
   }
-  samples.push({ t, rssMB, modelVersion, modelStatus });
+  const memory = await serverMemory();
+  samples.push({ t, rssMB, modelVersion, modelStatus, ...memory });
 };
+
+/** The server's own view of its memory (/metrics), to tell a growing heap from V8 keeping slack. */
+async function serverMemory(): Promise<Pick<Sample, 'heapUsedMB' | 'heapTotalMB' | 'externalMB'>> {
+  const mb = (text: string, name: string) => {
+    const value = new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1];
+    return value === undefined ? null : Math.round((Number(value) / 2 ** 20) * 10) / 10;
+  };
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return { heapUsedMB: mb(text, 'nodejs_heap_size_used_bytes'), heapTotalMB: mb(text, 'nodejs_heap_size_total_bytes'), externalMB: mb(text, 'nodejs_external_memory_bytes') };
+  } catch {
+    return { heapUsedMB: null, heapTotalMB: null, externalMB: null };
+  }
+}
 await sample();
 const sampler = setInterval(() => void sample(), SAMPLE_SECONDS * 1000);
 const progress = setInterval(() => {
   const last = samples.at(-1);
-  if (last) console.log(`  t=${last.t.toFixed(0).padStart(4)} s  RSS ${last.rssMB.toFixed(1)} MB  model v${last.modelVersion} ${last.modelStatus}`);
+  if (last) console.log(`  t=${last.t.toFixed(0).padStart(4)} s  RSS ${last.rssMB.toFixed(1)} MB (heap ${last.heapUsedMB} of ${last.heapTotalMB} MB, external ${last.externalMB} MB)  model v${last.modelVersion} ${last.modelStatus}`);
 }, 60_000);
 
 // ---- the load ---------------------------------------------------------------------------------
@@ -190,8 +209,8 @@ const results = {
     // Retrains make RSS saw-tooth (a second model is fitted, then the old one is dropped), so the
     // floor between retrains is a steadier leak signal than a slope over a few teeth.
     minMBByModelVersion: minByVersion(samples),
-    samples: samples.map((s) => [Math.round(s.t * 10) / 10, Math.round(s.rssMB * 10) / 10, s.modelVersion, s.modelStatus]),
-    sampleColumns: ['t (s)', 'RSS (MB)', 'model version', 'model status'],
+    samples: samples.map((s) => [Math.round(s.t * 10) / 10, Math.round(s.rssMB * 10) / 10, s.modelVersion, s.modelStatus, s.heapUsedMB, s.heapTotalMB, s.externalMB]),
+    sampleColumns: ['t (s)', 'RSS (MB)', 'model version', 'model status', 'heap used (MB)', 'heap total (MB)', 'external (MB)'],
   },
   model: { startVersion: startHealth.model.version, endVersion: versions.at(-1) ?? null, retrainsObserved },
   startupSeconds: server.startMs / 1000,

@@ -73,6 +73,7 @@ export class AppMetrics {
       feedback: gauge('liverec_feedback_rows', 'Feedback rows stored.'),
       quarantined: gauge('liverec_quarantined_users', 'Users whose events are stored but not learned from (flagged as floods).'),
     };
+    processMemory(registers);
     const { dbPath } = options;
     if (dbPath !== undefined) {
       new Gauge({
@@ -121,6 +122,23 @@ export class AppMetrics {
     g.items.set(items);
     g.feedback.set(feedback);
     g.quarantined.set(quarantinedUsers);
+  }
+}
+
+/**
+ * The process's memory, read at each scrape, under the names prom-client's default collectors
+ * use (so existing Node dashboards work). Read on demand rather than with those collectors,
+ * which start event-loop and GC monitors per registry that nothing stops.
+ */
+function processMemory(registers: Registry[]): void {
+  const gauges: Array<[string, string, (m: NodeJS.MemoryUsage) => number]> = [
+    ['process_resident_memory_bytes', 'Resident memory size in bytes.', (m) => m.rss],
+    ['nodejs_heap_size_total_bytes', 'JavaScript heap reserved by V8, in bytes.', (m) => m.heapTotal],
+    ['nodejs_heap_size_used_bytes', 'JavaScript heap in use (live and not yet collected), in bytes.', (m) => m.heapUsed],
+    ['nodejs_external_memory_bytes', 'Memory outside the JavaScript heap held by JavaScript objects (WebAssembly memories included), in bytes.', (m) => m.external],
+  ];
+  for (const [name, help, read] of gauges) {
+    new Gauge({ name, help, registers, collect() { this.set(read(process.memoryUsage())); } });
   }
 }
 

@@ -84,8 +84,23 @@ describe('GET /metrics over HTTP (fake engine)', () => {
     expect(samples.length).toBeGreaterThan(20);
     expect(text).toMatch(/^# HELP liverec_http_requests_total /m);
     expect(text).toMatch(/^# TYPE liverec_http_request_duration_seconds histogram$/m);
-    // Every family is ours: nothing leaks in from prom-client's global registry.
-    for (const s of samples) expect(s.name).toMatch(/^liverec_/);
+    // Every family is ours (nothing leaks in from prom-client's global registry), plus process memory.
+    const PROCESS = ['process_resident_memory_bytes', 'nodejs_heap_size_total_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes'];
+    for (const s of samples) expect(s.name.startsWith('liverec_') || PROCESS.includes(s.name), s.name).toBe(true);
+  });
+
+  it('reports the process memory as process.memoryUsage() reads it', async () => {
+    const { app } = setup();
+    const before = process.memoryUsage();
+    const { samples } = await scrape(app);
+    const after = process.memoryUsage();
+    const rss = valueOf(samples, 'process_resident_memory_bytes')!;
+    const used = valueOf(samples, 'nodejs_heap_size_used_bytes')!;
+    expect(rss).toBeGreaterThan(0);
+    // Read during the scrape: within what the process held just before and just after, give or take a collection.
+    expect(rss).toBeGreaterThanOrEqual(Math.min(before.rss, after.rss) * 0.5);
+    expect(rss).toBeLessThanOrEqual(Math.max(before.rss, after.rss) * 1.5);
+    expect(used).toBeLessThanOrEqual(valueOf(samples, 'nodejs_heap_size_total_bytes')!);
   });
 
   it('counts N requests under the matched route pattern, never the raw path with its user ids', async () => {
