@@ -3,6 +3,9 @@
  * the ranking is the same for any fixed anchor, so adding an event is O(1) and nothing has to
  * be rescaled as time passes — recent events simply weigh more than old ones.
  */
+/** Past this many half-lives from the anchor, scores are rescaled to a new anchor (2^512 ≈ 1e154). */
+const MAX_HALVINGS = 512;
+
 export class Popularity {
   private readonly scores = new Map<string, number>();
   private sorted: string[] | null = null;
@@ -12,8 +15,16 @@ export class Popularity {
 
   add(itemId: string, timestamp: number, weight = 1): void {
     this.anchor ??= timestamp;
-    const decay = this.halfLifeMs > 0 ? 2 ** ((timestamp - this.anchor) / this.halfLifeMs) : 1;
-    this.scores.set(itemId, (this.scores.get(itemId) ?? 0) + weight * decay);
+    let halvings = this.halfLifeMs > 0 ? (timestamp - this.anchor) / this.halfLifeMs : 0;
+    // 2^1024 overflows a double: 20 years of 7-day half-lives would. Moving the anchor forward
+    // scales every score by the same factor, so the ranking is unchanged.
+    if (halvings > MAX_HALVINGS) {
+      const scale = 2 ** -halvings;
+      for (const [id, score] of this.scores) this.scores.set(id, score * scale);
+      this.anchor = timestamp;
+      halvings = 0;
+    }
+    this.scores.set(itemId, (this.scores.get(itemId) ?? 0) + weight * 2 ** halvings);
     this.sorted = null;
   }
 
