@@ -1,10 +1,10 @@
-import { Core } from '../wasm/core.ts';
-import type { CoreBank } from '../wasm/core-bank.ts';
+import type { Core } from '../wasm/core.ts';
 import { runInline, runThreaded, type Schedule } from '../wasm/pool.ts';
 import { scoreItems, selectTop } from '../wasm/topk.ts';
 import { IdMap } from '../data/id-map.ts';
 import type { Interactions } from '../data/interactions.ts';
 import { InvalidInputError, ModelStateError, UnknownIdError } from '../errors.ts';
+import { CoreOwner } from './core-owner.ts';
 import { encodeModel, type ModelState } from './format.ts';
 import { History, toRow, type Row } from './history.ts';
 import type { Params } from './params.ts';
@@ -12,7 +12,7 @@ import { stepCounter } from './progress.ts';
 import { kmeans, pca2 } from './segments.ts';
 import { Side } from './side.ts';
 import type {
-  Algorithm, Explanation, FitOptions, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction,
+  Explanation, FitOptions, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction,
 } from './types.ts';
 
 export const DEFAULT_N = 10;
@@ -22,12 +22,7 @@ export const DEFAULT_N = 10;
  * matrices in WebAssembly memory, scoring, top-N, similarity, fold-in and saving. Each
  * algorithm supplies how to train and how to solve one row with the other side fixed.
  */
-export abstract class FactorModel<P extends Params & { factors: number }> implements Recommender {
-  abstract readonly algorithm: Algorithm;
-  protected readonly core: Core;
-  /** Where the core came from and goes back to on dispose (null: the garbage collector's). */
-  private readonly cores: CoreBank | null;
-  private disposed = false;
+export abstract class FactorModel<P extends Params & { factors: number }> extends CoreOwner implements Recommender {
   protected users!: Side;
   protected items!: Side;
   protected history = new History(null);
@@ -35,7 +30,6 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
   protected mean = 0;
   /** The rating scale seen in training: rating predictions are clipped to it, like Surprise does. */
   private scale: [number, number] = [-Infinity, Infinity];
-  private fitted = false;
   /** Items [0, trainedItems) had training data; later ones were added by cold start or fold-in. */
   private trainedItems = 0;
   private itemNorms: Float32Array | null = null;
@@ -48,8 +42,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     protected readonly combine: 'last' | 'sum',
     options: ModelOptions = {},
   ) {
-    this.cores = options.cores ?? null;
-    this.core = this.cores?.take() ?? new Core();
+    super(options);
   }
 
   get userCount(): number {
@@ -395,22 +388,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> implem
     return this;
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.fitted = false;
-    this.cores?.give(this.core);
-  }
-
   // ---- helpers shared by subclasses ----
-
-  private assertLive(): void {
-    if (this.disposed) throw new ModelStateError(`${this.algorithm} model was disposed: its memory belongs to another model now`);
-  }
-
-  protected assertReady(): void {
-    if (!this.fitted) throw new ModelStateError(`${this.algorithm} model is not fitted: call fit() or load a saved model first`);
-  }
 
   protected userIndex(userId: string): number {
     this.assertReady();

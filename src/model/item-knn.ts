@@ -2,12 +2,11 @@ import { z } from 'zod';
 import { IdMap } from '../data/id-map.ts';
 import { transpose, type Csr } from '../data/csr.ts';
 import type { Interactions } from '../data/interactions.ts';
-import { ModelStateError, UnknownIdError } from '../errors.ts';
-import { Core } from '../wasm/core.ts';
-import type { CoreBank } from '../wasm/core-bank.ts';
+import { UnknownIdError } from '../errors.ts';
 import { accumLength, cosineNeighborsOf, itemNorms, knnScores, touchedLength } from '../wasm/knn.ts';
 import { runInline, runThreaded, shareRows, splitRows, type Call, type Schedule } from '../wasm/pool.ts';
 import { DEFAULT_N, checkN, selectRanked, tombstone } from './factor-model.ts';
+import { CoreOwner } from './core-owner.ts';
 import { encodeModel, type ModelState } from './format.ts';
 import { History, toRow, type Row } from './history.ts';
 import { nonNegative, parseParams, seed, threads } from './params.ts';
@@ -36,11 +35,9 @@ const SINGLE_THREAD_STEPS = 16;
  * Items' neighbour lists are independent, so the items are dealt to `threads` threads in chunks
  * of about equal work (see shareRows); `fitAsync` computes them in parallel, bit-identical to `fit`.
  */
-export class ItemKnn implements Recommender {
+export class ItemKnn extends CoreOwner implements Recommender {
   readonly algorithm = 'item-knn' as const;
   readonly params: Readonly<ItemKnnParams>;
-  private readonly core: Core;
-  private readonly cores: CoreBank | null;
   private users = new IdMap();
   private items = new IdMap();
   private history = new History(null);
@@ -53,13 +50,10 @@ export class ItemKnn implements Recommender {
   private sims = 0;
   /** Items the neighbour/similarity buffers have room for (a refit reuses them). */
   private capacity = 0;
-  private fitted = false;
-  private disposed = false;
 
   constructor(params: Record<string, unknown> = {}, options: ModelOptions = {}) {
+    super(options);
     this.params = parseParams(schema, params);
-    this.cores = options.cores ?? null;
-    this.core = this.cores?.take() ?? new Core();
   }
 
   get userCount(): number {
@@ -314,17 +308,6 @@ export class ItemKnn implements Recommender {
     return this;
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.fitted = false;
-    this.cores?.give(this.core);
-  }
-
-  private assertLive(): void {
-    if (this.disposed) throw new ModelStateError('item-knn model was disposed: its memory belongs to another model now');
-  }
-
   private contributions(row: Row, item: number): Array<{ itemId: string; weight: number }> {
     const K = this.params.neighbors;
     const out: Array<{ itemId: string; weight: number }> = [];
@@ -356,10 +339,6 @@ export class ItemKnn implements Recommender {
 
   private rowOf(history: UserInteraction[]): Row {
     return toRow(history.map((x) => [this.items.get(x.itemId), x.value]), 'sum');
-  }
-
-  private assertReady(): void {
-    if (!this.fitted) throw new ModelStateError('item-knn model is not fitted: call fit() or load a saved model first');
   }
 
   private userIndex(userId: string): number {

@@ -1,8 +1,7 @@
 import { IdMap } from '../data/id-map.ts';
 import type { Interactions } from '../data/interactions.ts';
-import { ModelStateError, UnknownIdError } from '../errors.ts';
-import { Core } from '../wasm/core.ts';
-import type { CoreBank } from '../wasm/core-bank.ts';
+import { UnknownIdError } from '../errors.ts';
+import { CoreOwner } from './core-owner.ts';
 import { encodeModel, type ModelState } from './format.ts';
 import { DEFAULT_N, checkN, selectRanked, tombstone } from './factor-model.ts';
 import { History, toRow } from './history.ts';
@@ -17,22 +16,17 @@ export type PopularParams = z.output<typeof schema>;
  * The baseline every recommender must beat: items ranked by how many users interacted with
  * them. Also the cold-start answer for users the other models do not know.
  */
-export class Popular implements Recommender {
+export class Popular extends CoreOwner implements Recommender {
   readonly algorithm = 'popular' as const;
   readonly params: Readonly<PopularParams>;
-  private readonly core: Core;
-  private readonly cores: CoreBank | null;
   private users = new IdMap();
   private items = new IdMap();
   private counts = new Float32Array(0);
   private history = new History(null);
-  private fitted = false;
-  private disposed = false;
 
   constructor(params: Record<string, unknown> = {}, options: ModelOptions = {}) {
+    super(options);
     this.params = parseParams(schema, params);
-    this.cores = options.cores ?? null;
-    this.core = this.cores?.take() ?? new Core();
   }
 
   get userCount(): number {
@@ -145,17 +139,6 @@ export class Popular implements Recommender {
     return this;
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.fitted = false;
-    this.cores?.give(this.core);
-  }
-
-  private assertLive(): void {
-    if (this.disposed) throw new ModelStateError('popular model was disposed: its memory belongs to another model now');
-  }
-
   private rank(seen: Int32Array, options: RecommendOptions): Scored[] {
     const n = options.n ?? DEFAULT_N;
     checkN(n);
@@ -166,10 +149,6 @@ export class Popular implements Recommender {
     } finally {
       this.core.release(mark);
     }
-  }
-
-  private assertReady(): void {
-    if (!this.fitted) throw new ModelStateError('popular model is not fitted: call fit() or load a saved model first');
   }
 
   private userIndex(userId: string): number {
