@@ -64,6 +64,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function readBody(maxBytes: number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    // Reads carry no body; not even looking at one keeps @hono/node-server from building a full
+    // Request object (headers, AbortSignal) for every GET.
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const stream = c.req.raw.body;
     if (stream === null) return next();
     const declared = Number(c.req.header('content-length'));
