@@ -8,7 +8,13 @@ const MAX_HALVINGS = 512;
 
 export class Popularity {
   private readonly scores = new Map<string, number>();
-  private sorted: string[] | null = null;
+  /**
+   * Items best first, kept sorted as events arrive: an event changes one item's score, which then
+   * moves only past the items it overtakes, so cold-start answers under a stream of feedback never
+   * re-sort the catalog.
+   */
+  private readonly order: string[] = [];
+  private readonly position = new Map<string, number>();
   private anchor: number | null = null;
 
   constructor(private readonly halfLifeMs: number) {}
@@ -17,7 +23,7 @@ export class Popularity {
     this.anchor ??= timestamp;
     let halvings = this.halfLifeMs > 0 ? (timestamp - this.anchor) / this.halfLifeMs : 0;
     // 2^1024 overflows a double: 20 years of 7-day half-lives would. Moving the anchor forward
-    // scales every score by the same factor, so the ranking is unchanged.
+    // scales every score by the same factor, so the order is unchanged.
     if (halvings > MAX_HALVINGS) {
       const scale = 2 ** -halvings;
       for (const [id, score] of this.scores) this.scores.set(id, score * scale);
@@ -25,23 +31,19 @@ export class Popularity {
       halvings = 0;
     }
     this.scores.set(itemId, (this.scores.get(itemId) ?? 0) + weight * 2 ** halvings);
-    this.sorted = null;
-  }
-
-  remove(itemId: string): void {
-    this.scores.delete(itemId);
-    this.sorted = null;
+    let pos = this.position.get(itemId);
+    if (pos === undefined) pos = this.order.push(itemId) - 1;
+    this.settle(itemId, pos);
   }
 
   /** Items by popularity, best first, ties by id for determinism. */
-  ranking(): string[] {
-    this.sorted ??= [...this.scores.keys()].sort((a, b) => this.scores.get(b)! - this.scores.get(a)! || (a < b ? -1 : 1));
-    return this.sorted;
+  ranking(): readonly string[] {
+    return this.order;
   }
 
   /** A score normalised so the most popular item has 1. */
   score(itemId: string): number {
-    const top = this.ranking()[0];
+    const top = this.order[0];
     const max = top === undefined ? 0 : this.scores.get(top)!;
     return max > 0 ? (this.scores.get(itemId) ?? 0) / max : 0;
   }
@@ -49,10 +51,33 @@ export class Popularity {
   /** The best n items passing `keep`. */
   top(n: number, keep: (itemId: string) => boolean): Array<{ itemId: string; score: number }> {
     const out: Array<{ itemId: string; score: number }> = [];
-    for (const itemId of this.ranking()) {
+    for (const itemId of this.order) {
       if (out.length >= n) break;
       if (keep(itemId)) out.push({ itemId, score: this.score(itemId) });
     }
     return out;
+  }
+
+  /** Moves the item at `pos` up or down to where its score now belongs. */
+  private settle(itemId: string, pos: number): void {
+    const order = this.order;
+    while (pos > 0 && this.precedes(itemId, order[pos - 1])) {
+      order[pos] = order[pos - 1];
+      this.position.set(order[pos], pos);
+      pos--;
+    }
+    while (pos < order.length - 1 && this.precedes(order[pos + 1], itemId)) {
+      order[pos] = order[pos + 1];
+      this.position.set(order[pos], pos);
+      pos++;
+    }
+    order[pos] = itemId;
+    this.position.set(itemId, pos);
+  }
+
+  private precedes(a: string, b: string): boolean {
+    const sa = this.scores.get(a)!;
+    const sb = this.scores.get(b)!;
+    return sa > sb || (sa === sb && a < b);
   }
 }

@@ -31,3 +31,24 @@ describe('Popularity', () => {
     for (const id of ['a', 'b', 'c']) expect(Number.isFinite(p.score(id))).toBe(true);
   });
 });
+
+describe('Popularity ranking under a stream of events', () => {
+  it('stays exactly the full sort by score (ties by id) after every event', () => {
+    const p = new Popularity(3 * DAY);
+    const items = Array.from({ length: 40 }, (_, i) => `i${i}`);
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const expected = new Map<string, number>();
+    for (let e = 0; e < 2000; e++) {
+      const itemId = items[Math.floor(next() ** 2 * items.length)];
+      const t = e * 3600_000; // one event an hour, so older events fade
+      const weight = 1 + Math.floor(next() * 3);
+      p.add(itemId, t, weight);
+      expected.set(itemId, (expected.get(itemId) ?? 0) + weight * 2 ** (t / (3 * DAY)));
+      if (e % 97 === 0) {
+        const sorted = [...expected.keys()].sort((a, b) => expected.get(b)! - expected.get(a)! || (a < b ? -1 : 1));
+        expect(p.ranking()).toEqual(sorted);
+      }
+    }
+  });
+});
