@@ -104,6 +104,7 @@ export class Engine implements EngineApi {
     this.flagged = new Set(store.flaggedUsers());
     this.catalog = new Catalog(store.listItems());
     this.popularity = new Popularity(this.config.popularityHalfLifeDays * DAY_MS);
+    this.popularity.deferOrder();
     store.forEachFeedback((row) => this.countPopularity(row));
     if (this.config.retrainMinutes > 0) {
       this.timer = setInterval(() => this.eventsSinceTrain > 0 && this.startTraining(), this.config.retrainMinutes * 60_000);

@@ -13,8 +13,10 @@ export class Popularity {
    * moves only past the items it overtakes, so cold-start answers under a stream of feedback never
    * re-sort the catalog.
    */
-  private readonly order: string[] = [];
+  private order: string[] = [];
   private readonly position = new Map<string, number>();
+  /** Set by adds while nobody reads (loading the log at startup): the next read sorts once. */
+  private unsorted = false;
   private anchor: number | null = null;
 
   constructor(private readonly halfLifeMs: number) {}
@@ -30,20 +32,35 @@ export class Popularity {
       this.anchor = timestamp;
       halvings = 0;
     }
+    const isNew = !this.scores.has(itemId);
     this.scores.set(itemId, (this.scores.get(itemId) ?? 0) + weight * 2 ** halvings);
+    if (this.unsorted) return;
     let pos = this.position.get(itemId);
-    if (pos === undefined) pos = this.order.push(itemId) - 1;
-    this.settle(itemId, pos);
+    if (isNew) pos = this.order.push(itemId) - 1;
+    this.settle(itemId, pos!);
+  }
+
+  /**
+   * Stops keeping the order until the next read: for loading many events at once, where one
+   * sort at the end beats moving items one event at a time.
+   */
+  deferOrder(): void {
+    this.unsorted = true;
   }
 
   /** Items by popularity, best first, ties by id for determinism. */
   ranking(): readonly string[] {
+    if (this.unsorted) {
+      this.order = [...this.scores.keys()].sort((a, b) => (this.precedes(a, b) ? -1 : this.precedes(b, a) ? 1 : 0));
+      this.order.forEach((id, pos) => this.position.set(id, pos));
+      this.unsorted = false;
+    }
     return this.order;
   }
 
   /** A score normalised so the most popular item has 1. */
   score(itemId: string): number {
-    const top = this.order[0];
+    const top = this.ranking()[0];
     const max = top === undefined ? 0 : this.scores.get(top)!;
     return max > 0 ? (this.scores.get(itemId) ?? 0) / max : 0;
   }
@@ -51,7 +68,7 @@ export class Popularity {
   /** The best n items passing `keep`. */
   top(n: number, keep: (itemId: string) => boolean): Array<{ itemId: string; score: number }> {
     const out: Array<{ itemId: string; score: number }> = [];
-    for (const itemId of this.order) {
+    for (const itemId of this.ranking()) {
       if (out.length >= n) break;
       if (keep(itemId)) out.push({ itemId, score: this.score(itemId) });
     }
