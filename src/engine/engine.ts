@@ -29,6 +29,8 @@ import type {
 const DAY_MS = 86_400_000;
 const EXPLAIN_ITEMS = 3;
 const MIN_USERS_TO_MOVE_COLD_ITEM = 3;
+/** Past this many new events in one write, popularity is re-sorted once instead of kept in order. */
+const BULK_EVENTS = 256;
 
 /** The running retrain. */
 interface TrainingJob {
@@ -424,6 +426,8 @@ export class Engine implements EngineApi {
     for (const itemId of result.createdItems) this.catalog.set(itemId, [], true);
     if (result.accepted > 0) {
       const fresh = events.filter((_, i) => result.stored[i]);
+      // A large batch re-sorts once at the next read rather than moving items event by event.
+      if (fresh.length > BULK_EVENTS) this.popularity.deferOrder();
       for (const e of fresh) this.countPopularity(e);
       this.eventsSinceTrain += result.accepted;
       this.watchForFloods(fresh, now);
