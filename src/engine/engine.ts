@@ -6,6 +6,7 @@ import type { Algorithm, Recommender } from '../model/types.ts';
 import { NotFoundError } from '../store/errors.ts';
 import type { AddFeedbackResult, FeedbackInput, ItemInput, ItemRecord, ModelMeta, Store } from '../store/types.ts';
 import { CoreBank } from '../wasm/core-bank.ts';
+import { Baseline } from './baseline.ts';
 import { Catalog } from './catalog.ts';
 import { coldItemVector, foldInItemFromFeedback } from './cold-items.ts';
 import { resolveConfig, type EngineConfig, type EngineConfigInput } from './config.ts';
@@ -59,14 +60,14 @@ export class Engine implements EngineApi {
   private serving: Recommender | null = null;
   private meta: ModelMeta | null = null;
   /** User vectors as the last retrain left them, to measure drift against. */
-  private baseline: AnyFactorModel | null = null;
+  private baseline: Baseline | null = null;
   private segmentation: Segments | null = null;
   /** Users whose stored feedback is newer than their profile in the model; folded in on first use. */
   private readonly stale = new Set<string>();
   private readonly catalog: Catalog;
   private readonly popularity: Popularity;
   /**
-   * WebAssembly cores reused from one retrain to the next (serving, baseline, one spare): an old
+   * WebAssembly cores reused from one retrain to the next (serving, one spare): an old
    * model's memory is only freed by a GC that nothing prompts, so it is handed on instead.
    */
   private readonly cores = new CoreBank(1);
@@ -269,7 +270,7 @@ export class Engine implements EngineApi {
     this.refresh(userId, false);
     const model = this.serving;
     const vector = model instanceof FactorModel && model.hasProfile(userId) ? model.userVector(userId) : null;
-    const before = vector && this.baseline?.hasProfile(userId) ? this.baseline.userVector(userId) : null;
+    const before = vector ? (this.baseline?.vector(userId) ?? null) : null;
     return profileOf({ ...user, userId: rawUserId }, this.histories.get(userId), {
       catalog: this.catalog,
       config: this.config,
@@ -302,7 +303,7 @@ export class Engine implements EngineApi {
     const model = this.serving;
     if (model && this.meta) {
       if (model.hasUser(userId)) model.forgetUser(userId);
-      if (this.baseline?.hasUser(userId)) this.baseline.forgetUser(userId);
+      this.baseline?.forget(userId);
       if (model instanceof FactorModel) for (const itemId of touched) this.resolveItem(model, itemId);
       // Older saved versions may still hold the user: only the scrubbed one is kept.
       const { algorithm, params, metrics, trainedAt, feedbackWatermark } = this.meta;
@@ -595,19 +596,19 @@ export class Engine implements EngineApi {
       model.dispose();
       throw error;
     }
-    this.use(model, meta, bytes);
+    this.use(model, meta);
     // Feedback that arrived while training is not in the new model: fold those users in now.
     for (const userId of this.stale) this.refresh(userId, false);
   }
 
-  private use(model: Recommender, meta: ModelMeta, bytes: Uint8Array): void {
-    const [previous, previousBaseline] = [this.serving, this.baseline];
+  private use(model: Recommender, meta: ModelMeta): void {
+    const previous = this.serving;
     this.serving = model;
     this.meta = meta;
-    // Nothing holds a replaced model (every request runs synchronously), so its core is handed
-    // on: the old baseline's to the new baseline, the old serving model's to the next retrain.
-    previousBaseline?.dispose();
-    this.baseline = model instanceof FactorModel ? (loadModel(bytes, { cores: this.cores }) as AnyFactorModel) : null;
+    // Before anything is folded into the new model: drift is measured from here.
+    this.baseline = model instanceof FactorModel ? Baseline.of(model) : null;
+    // Nothing holds a replaced model (every request runs synchronously), so its core goes back
+    // to the bank for the next retrain.
     previous?.dispose();
     this.segmentation = Segments.compute(model, this.catalog, this.config.segments, Number(model.params.seed ?? 42));
     this.stale.clear();
@@ -620,7 +621,7 @@ export class Engine implements EngineApi {
     for (const meta of saved) {
       try {
         const bytes = this.store.loadModelBytes(meta.version);
-        this.use(loadModel(bytes, { cores: this.cores }), meta, bytes);
+        this.use(loadModel(bytes, { cores: this.cores }), meta);
         return;
       } catch (error) {
         this.warnings.push(`model version ${meta.version} could not be loaded (${(error as Error).message}); trying an older one`);

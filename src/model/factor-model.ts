@@ -284,6 +284,15 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
     });
   }
 
+  /** Every profiled user's vector, copied out of WebAssembly memory into one flat array (user t at t·factors). */
+  userVectors(): { users: string[]; vectors: Float32Array } {
+    const { users, rows } = this.profiledRows(Infinity);
+    const k = this.params.factors;
+    const vectors = new Float32Array(rows.length * k);
+    rows.forEach((u, t) => vectors.set(this.core.f32(this.users.row(u), k), t * k));
+    return { users, vectors };
+  }
+
   private profiledRows(sample: number): { users: string[]; rows: number[] } {
     const size = this.users.size;
     const stride = Math.max(1, Math.ceil(size / sample));
