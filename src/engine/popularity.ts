@@ -1,11 +1,11 @@
-/**
- * Time-decayed item popularity, the cold-start answer. Each event adds 2^((t − anchor)/h):
- * the ranking is the same for any fixed anchor, so adding an event is O(1) and nothing has to
- * be rescaled as time passes — recent events simply weigh more than old ones.
- */
 /** Past this many half-lives from the anchor, scores are rescaled to a new anchor (2^512 ≈ 1e154). */
 const MAX_HALVINGS = 512;
 
+/**
+ * Time-decayed item popularity, the cold-start answer. Each event adds 2^((t − anchor)/h): the
+ * ranking is the same for any fixed anchor, so scores need no rescaling as time passes — recent
+ * events simply weigh more — except to keep the powers of two within a double's range.
+ */
 export class Popularity {
   private readonly scores = new Map<string, number>();
   /**

@@ -77,9 +77,9 @@ export function labelSegments(weights: ReadonlyArray<ReadonlyMap<string, number>
       .sort((a, b) => b.distinct - a.distinct || b.share - a.share || (a.category < b.category ? -1 : 1))
       .map((c) => c.category);
   });
-  const size = (id: number) => [...weights[id].values()].reduce((a, b) => a + b, 0);
+  const size = weights.map((w) => totalOf(w));
   // Heaviest segments keep the shortest labels; each later one lengthens until its label is new.
-  const order = weights.map((_, id) => id).sort((a, b) => size(b) - size(a) || a - b);
+  const order = weights.map((_, id) => id).sort((a, b) => size[b] - size[a] || a - b);
   const taken = new Set<string>();
   const labels = new Array<string>(weights.length);
   for (const id of order) {
@@ -104,7 +104,12 @@ function sumOf(maps: ReadonlyArray<ReadonlyMap<string, number>>): Map<string, nu
 }
 
 function shares(weights: ReadonlyMap<string, number>): Map<string, number> {
+  const total = totalOf(weights);
+  return new Map([...weights].map(([k, v]) => [k, v / total]));
+}
+
+function totalOf(weights: ReadonlyMap<string, number>): number {
   let total = 0;
   for (const v of weights.values()) total += v;
-  return new Map([...weights].map(([k, v]) => [k, v / total]));
+  return total;
 }
