@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono, type Context } from 'hono';
+import { etagOf, isFresh } from '../etag.ts';
 
 export interface DashboardOptions {
   /** When set, the page and its assets need this key, as the /v1 reads do. */
@@ -131,7 +132,7 @@ function* walk(dir: string): Generator<string> {
 function asset(path: string): Asset {
   const body = readFileSync(path);
   const type = TYPES[extname(path)] ?? 'application/octet-stream';
-  return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+  return { body, type, etag: etagOf(body) };
 }
 
 /**
@@ -147,7 +148,7 @@ function serve(c: Context, file: Asset, keyed: boolean, extra: Record<string, st
     ...(keyed && { Vary: 'Authorization, Cookie' }),
     ...extra,
   };
-  if (matches(c.req.header('if-none-match'), file.etag)) return new Response(null, { status: 304, headers });
+  if (isFresh(c.req.header('if-none-match'), file.etag)) return new Response(null, { status: 304, headers });
   return new Response(c.req.method === 'HEAD' ? null : file.body, { status: 200, headers });
 }
 
@@ -157,11 +158,6 @@ function keyRequired(wrongKey: boolean): Response {
     status: 401,
     headers: { ...PAGE_HEADERS, 'Content-Type': TYPES['.html'], 'Cache-Control': 'no-store', 'WWW-Authenticate': 'Bearer' },
   });
-}
-
-function matches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  return header === '*' || header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
 
 type Access = 'open' | 'bearer' | 'query' | 'cookie' | 'denied';

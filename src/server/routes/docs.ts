@@ -6,10 +6,10 @@
  *
  * Mounted by the app with `app.route('/', docsRoutes())`.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Hono, type Context } from 'hono';
 import { renderDocsPage } from '../docs/page.ts';
+import { etagOf, isFresh } from '../etag.ts';
 import { buildOpenApi } from '../openapi.ts';
 
 const STYLESHEET = '/docs/assets/docs.css';
@@ -23,16 +23,12 @@ interface Asset {
 }
 
 function asset(body: string, type: string, extra: Record<string, string> = {}): Asset {
-  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
   // Revalidated on every use, so a deploy shows at once while unchanged answers cost a 304.
-  return { body, headers: { 'Content-Type': type, 'Cache-Control': 'no-cache', ETag: etag, ...extra } };
+  return { body, headers: { 'Content-Type': type, 'Cache-Control': 'no-cache', ETag: etagOf(body), ...extra } };
 }
 
 function serve(c: Context, file: Asset): Response {
-  const ifNoneMatch = c.req.header('if-none-match');
-  if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === file.headers.ETag)) {
-    return new Response(null, { status: 304, headers: file.headers });
-  }
+  if (isFresh(c.req.header('if-none-match'), file.headers.ETag)) return new Response(null, { status: 304, headers: file.headers });
   return new Response(c.req.method === 'HEAD' ? null : file.body, { status: 200, headers: file.headers });
 }
 
