@@ -26,7 +26,7 @@ export interface ImportSettings {
   now?: number;
 }
 
-interface Tally { accepted: number; duplicates: number; rejected: number }
+interface Tally { accepted: number; duplicates: number }
 
 /** One file's validated rows, and whether they are items or events. */
 interface Source {
@@ -86,13 +86,10 @@ function sources(files: Files, now: number): Source[] {
 function checkFiles(files: Files, now: number, out: Io): void {
   let rejected = 0;
   for (const source of sources(files, now)) {
-    let shown = 0;
-    for (const row of source.rows(() => {})) {
-      if (!('reason' in row)) continue;
-      rejected++;
-      if (++shown <= SHOWN_REJECTIONS) out.err(`${source.path} line ${row.line}: ${row.reason}\n`);
-    }
-    if (shown > SHOWN_REJECTIONS) out.err(`${source.path}: ${shown - SHOWN_REJECTIONS} more rejected rows not shown\n`);
+    const report = rejections(source.path);
+    for (const row of source.rows(() => {})) if (!('value' in row)) report.add(row);
+    report.print(out);
+    rejected += report.count;
   }
   if (rejected > 0) throw new CliError(`--strict: ${count(rejected)} rejected ${rejected === 1 ? 'row' : 'rows'}; nothing was stored`);
 }
@@ -115,12 +112,12 @@ function load<T>(
   out: Io,
 ): void {
   const name = basename(path);
-  const tally: Tally = { accepted: 0, duplicates: 0, rejected: 0 };
+  const tally: Tally = { accepted: 0, duplicates: 0 };
   // Created on the first chunk, once the file's size is known.
   const bar: { current?: Progress } = {};
   const onBytes = (read: number, total: number) => (bar.current ??= progress(`importing ${name}`, total, 'bytes')).update(read);
-  // Held until the bar is gone, so messages do not interleave with its redraws.
-  const shown: string[] = [];
+  // Printed once the bar is gone, so messages do not interleave with its redraws.
+  const rejected = rejections(path);
   let batch: T[] = [];
   const flush = () => {
     if (batch.length === 0) return;
@@ -134,18 +131,35 @@ function load<T>(
       if ('value' in row) {
         batch.push(row.value);
         if (batch.length === BATCH_SIZE) flush();
-      } else if (++tally.rejected <= SHOWN_REJECTIONS) {
-        shown.push(`${path} line ${row.line}: ${row.reason}\n`);
+      } else {
+        rejected.add(row);
       }
     }
     flush();
   } finally {
     bar.current?.stop();
-    for (const message of shown) out.err(message);
+    rejected.print(out);
   }
-  if (tally.rejected > SHOWN_REJECTIONS) out.err(`${path}: ${tally.rejected - SHOWN_REJECTIONS} more rejected rows not shown\n`);
   const duplicates = noun === 'events' ? `, ${count(tally.duplicates)} duplicates` : '';
-  out.out(`${name}: ${count(tally.accepted)} ${noun} accepted${duplicates}, ${count(tally.rejected)} rejected\n`);
+  out.out(`${name}: ${count(tally.accepted)} ${noun} accepted${duplicates}, ${count(rejected.count)} rejected\n`);
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
+
+/** One file's rejected rows: the first SHOWN_REJECTIONS kept as lines to print, the rest counted. */
+function rejections(path: string) {
+  const lines: string[] = [];
+  let total = 0;
+  return {
+    add(row: { line: number; reason: string }): void {
+      if (++total <= SHOWN_REJECTIONS) lines.push(`${path} line ${row.line}: ${row.reason}\n`);
+    },
+    get count(): number {
+      return total;
+    },
+    print(out: Io): void {
+      for (const line of lines) out.err(line);
+      if (total > SHOWN_REJECTIONS) out.err(`${path}: ${total - SHOWN_REJECTIONS} more rejected rows not shown\n`);
+    },
+  };
+}
