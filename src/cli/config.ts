@@ -10,6 +10,7 @@ import type { EngineConfigInput } from '../engine/config.ts';
 import { ALGORITHMS, type Algorithm } from '../model/index.ts';
 import type { AppOptions } from '../server/app.ts';
 import { isOrigin } from '../server/cors.ts';
+import { DEFAULT_BUSY_TIMEOUT_MS } from '../store/sqlite.ts';
 import { FEEDBACK_TYPES } from '../store/types.ts';
 import { CliError } from './errors.ts';
 
@@ -135,7 +136,7 @@ export function serveSettings(flags: ServeFlags, env: Env, defaults: ServeDefaul
   return {
     host: s.host ?? defaults.host,
     port: s.port ?? defaults.port,
-    busyTimeoutMs: s.busyTimeoutMs ?? 5_000,
+    busyTimeoutMs: s.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
     app: {
       apiKey: given(env.LIVEREC_API_KEY),
       readKey: given(env.LIVEREC_READ_KEY),

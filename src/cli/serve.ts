@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Engine } from '../engine/engine.ts';
+import { DEFAULT_BUSY_TIMEOUT_MS } from '../store/sqlite.ts';
 import type { Store } from '../store/types.ts';
 import { describeSettings, serveSettings, type ServeDefaults, type ServeFlags, type ServeSettings } from './config.ts';
 import { engineConfig, openEngine, openExisting } from './engine.ts';
@@ -41,7 +42,7 @@ export function addServeOptions(command: Command, defaults: ServeDefaults): Comm
     .option('--rate-limit <rps[/burst]>', 'token bucket per API key or client IP, e.g. 50 or 50/100, or off (LIVEREC_RATE_LIMIT)')
     .option('--log <json|off>', `one JSON line per request on stdout (default ${defaults.log}; LIVEREC_LOG)`)
     .option('--max-body-bytes <n>', 'larger request bodies get 413 (default 4194304)')
-    .option('--busy-timeout <ms>', 'how long a write waits for a locked database before answering 503 (default 5000)');
+    .option('--busy-timeout <ms>', `how long a write waits for a locked database before answering 503 (default ${DEFAULT_BUSY_TIMEOUT_MS})`);
 }
 
 /**

@@ -6,6 +6,9 @@ import type {
   AddFeedbackOptions, AddFeedbackResult, AuditEntry, Evaluation, FeedbackInput, FeedbackType, FeedbackRecord, ItemInput, ItemRecord, ModelMeta, Store, UserRecord,
 } from './types.ts';
 
+/** How long a write waits for another connection's lock before failing as busy (→ 503). */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
 export interface OpenOptions {
   readonly?: boolean;
   /** How long a write waits for another connection's lock before failing as unavailable. */
@@ -42,7 +45,7 @@ export class SqliteStore implements Store {
   private static connect(path: string, options: OpenOptions): SqliteStore {
     const readonly = options.readonly ?? false;
     // `timeout` is SQLite's busy_timeout: writers queue behind a held lock instead of failing.
-    const db = new Database(path, { readonly, fileMustExist: readonly, timeout: options.busyTimeoutMs ?? 5000 });
+    const db = new Database(path, { readonly, fileMustExist: readonly, timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
     try {
       if (readonly) {
         // A reader cannot migrate, so it must find the schema exactly as this build expects.
@@ -123,10 +126,13 @@ export class SqliteStore implements Store {
         }
         const userId = this.s.seeUser.get(e.userId, e.timestamp, e.timestamp) as number;
         const stored = this.s.insertFeedback.run(userId, itemId, e.type, e.value, e.timestamp, receivedAt).changes > 0;
-        if (stored) this.s.countInteraction.run(userId);
         result.stored.push(stored);
-        if (stored) result.accepted++;
-        else result.duplicates++;
+        if (stored) {
+          this.s.countInteraction.run(userId);
+          result.accepted++;
+        } else {
+          result.duplicates++;
+        }
       }
       return result;
     }));
