@@ -256,17 +256,14 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
   }
 
   /**
-   * k-means over user vectors (in the WebAssembly core). Users without a profile are left out;
+   * k-means over unit user vectors (in the WebAssembly core). Users without a profile are left out;
    * beyond `sample` users an even stride is clustered, which is plenty to place centroids.
    */
   clusterUsers(clusters: number, seed: number, sample = 20_000): { users: string[]; labels: Int32Array; centroids: Float32Array; k: number } {
     const { users, rows } = this.profiledRows(sample);
     const k = this.params.factors;
     if (users.length === 0) return { users, labels: new Int32Array(0), centroids: new Float32Array(0), k };
-    return this.withRows(rows, (points) => {
-      // Unit rows: segments group users by the direction of their taste, not by how much they
-      // interact (a vector's norm grows with activity and would otherwise dominate the clusters).
-      normalizeRows(this.core.f32(points, rows.length * k), k);
+    return this.withUnitRows(rows, (points) => {
       const result = kmeans(this.core, points, rows.length, k, Math.min(clusters, rows.length), { seed });
       return { users, labels: result.labels, centroids: result.centroids, k };
     });
@@ -276,9 +273,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
   projectUsers(sample = 20_000): { users: string[]; coords: Float32Array; explained: [number, number] } {
     const { users, rows } = this.profiledRows(sample);
     if (users.length < 2) return { users, coords: new Float32Array(users.length * 2), explained: [0, 0] };
-    return this.withRows(rows, (points) => {
-      // The same unit rows the segments cluster, so the map shows the segments apart.
-      normalizeRows(this.core.f32(points, rows.length * this.params.factors), this.params.factors);
+    return this.withUnitRows(rows, (points) => {
       const result = pca2(this.core, points, rows.length, this.params.factors);
       return { users, coords: result.coords, explained: result.explained };
     });
@@ -287,9 +282,8 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
   /** Every profiled user's vector, copied out of WebAssembly memory into one flat array (user t at t·factors). */
   userVectors(): { users: string[]; vectors: Float32Array } {
     const { users, rows } = this.profiledRows(Infinity);
-    const k = this.params.factors;
-    const vectors = new Float32Array(rows.length * k);
-    rows.forEach((u, t) => vectors.set(this.core.f32(this.users.row(u), k), t * k));
+    const vectors = new Float32Array(rows.length * this.params.factors);
+    this.copyRows(rows, vectors);
     return { users, vectors };
   }
 
@@ -306,18 +300,29 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
     return { users, rows };
   }
 
-  /** Copies the given user rows into contiguous scratch memory for a kernel. */
-  private withRows<T>(rows: number[], fn: (points: number) => T): T {
+  /**
+   * Copies the given user rows, scaled to unit length, into contiguous scratch memory for a
+   * kernel. Unit rows: segments and the segment map group users by the direction of their taste,
+   * not by how much they interact (a vector's norm grows with activity and would dominate).
+   */
+  private withUnitRows<T>(rows: number[], fn: (points: number) => T): T {
     const k = this.params.factors;
     const mark = this.core.mark();
     try {
       const points = this.core.allocF32(rows.length * k);
       const view = this.core.f32(points, rows.length * k);
-      rows.forEach((u, t) => view.set(this.core.f32(this.users.row(u), k), t * k));
+      this.copyRows(rows, view);
+      normalizeRows(view, k);
       return fn(points);
     } finally {
       this.core.release(mark);
     }
+  }
+
+  /** User rows `rows` of the factor matrix, one after another into `out`. */
+  private copyRows(rows: number[], out: Float32Array): void {
+    const k = this.params.factors;
+    rows.forEach((u, t) => out.set(this.core.f32(this.users.row(u), k), t * k));
   }
 
   /** Whether the item's vector was learned in training (not set by cold start or fold-in). */
