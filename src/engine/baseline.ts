@@ -1,4 +1,4 @@
-import type { AnyFactorModel } from '../model/factor-model.ts';
+import type { LatentFactors } from '../model/types.ts';
 
 /**
  * User vectors as the last retrain left them, the reference drift is measured against. A copy of
@@ -13,9 +13,9 @@ export class Baseline {
   ) {}
 
   /** Taken from a freshly trained or loaded model, before anything is folded into it. */
-  static of(model: AnyFactorModel): Baseline {
+  static of(model: LatentFactors): Baseline {
     const { users, vectors } = model.userVectors();
-    return new Baseline(new Map(users.map((userId, t) => [userId, t])), vectors, model.params.factors);
+    return new Baseline(new Map(users.map((userId, t) => [userId, t])), vectors, model.factors);
   }
 
   /** The user's vector at the last retrain; null when they had no profile then. */

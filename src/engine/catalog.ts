@@ -60,11 +60,8 @@ export class Catalog {
     return out;
   }
 
-  /** Available items in any of `categories`. */
-  inCategories(categories: string[]): string[] {
-    const wanted = new Set(categories);
-    const out: string[] = [];
-    for (const [itemId, entry] of this.items) if (entry.available && entry.categories.some((c) => wanted.has(c))) out.push(itemId);
-    return out;
+  /** Available items with their categories. */
+  *available(): Iterable<[itemId: string, categories: string[]]> {
+    for (const [itemId, entry] of this.items) if (entry.available) yield [itemId, entry.categories];
   }
 }

@@ -1,17 +1,55 @@
 import { Interactions } from '../data/interactions.ts';
-import { createModel } from '../model/index.ts';
+import { createModel, loadModel } from '../model/index.ts';
+import type { Recommender } from '../model/types.ts';
+import { SqliteStore } from '../store/sqlite.ts';
+import type { ItemRecord, ModelMeta, Store } from '../store/types.ts';
 import type { CoreBank } from '../wasm/core-bank.ts';
-import type { TrainingSet } from './training-set.ts';
+import { Catalog } from './catalog.ts';
+import { CategoryMeans, foldInItemFromFeedback } from './cold-items.ts';
+import type { EngineConfig } from './config.ts';
+import { Segments } from './segments.ts';
+import { buildTrainingSet, type TrainingSet } from './training-set.ts';
+
+/**
+ * Where a job reads and writes: the database file, which the training thread opens with its own
+ * connection (so the full scan of the log, the catalog read and the model write never touch the
+ * serving thread), or — for a store with no file, such as `:memory:` — data the caller read itself,
+ * in which case the caller also saves the model.
+ */
+export type JobSource =
+  | { db: string; busyTimeoutMs?: number }
+  | { set: TrainingSet; items: ItemRecord[] };
 
 export interface FitRequest {
   algorithm: string;
   params: Record<string, unknown>;
-  set: TrainingSet;
+  config: EngineConfig;
+  source: JobSource;
+  /** Stamped on the saved model. */
+  trainedAt: number;
 }
 
-export interface FitResult {
+/** What a fit leaves: the model (bytes, and its registry entry when the thread saved it) and what serving derives from it. */
+export interface Trained {
+  outcome: 'trained';
   bytes: Uint8Array;
-  seconds: number;
+  meta: Omit<ModelMeta, 'version'>;
+  /** The registry entry, when the thread saved the model itself (a file-backed store). */
+  saved: ModelMeta | null;
+  segments: ReturnType<Segments['toData']> | null;
+  categories: ReturnType<CategoryMeans['toData']> | null;
+}
+
+/** `empty`: no usable feedback (none stored, or all of it from quarantined users). */
+export type FitResult = Trained | { outcome: 'empty' };
+
+/** Erasure of users from the newest saved model: what the serving model already did, repeated on the stored copy. */
+export interface ScrubRequest {
+  config: EngineConfig;
+  source: { db: string; busyTimeoutMs?: number };
+  users: string[];
+  /** Items the users touched: re-solved from the feedback that remains. */
+  items: string[];
 }
 
 /**
@@ -24,32 +62,92 @@ export interface FitProgress {
   total: number;
 }
 
-/** Runs fits somewhere (the Trainer: on a worker thread), reporting progress as they go. */
+/** Runs jobs somewhere (the Trainer: on a worker thread), one at a time, reporting fit progress as it goes. */
 export interface FitRunner {
   fit(request: FitRequest, onProgress?: (progress: FitProgress) => void): Promise<FitResult>;
+  scrub(request: ScrubRequest): Promise<ModelMeta | null>;
   close(): Promise<void>;
 }
 
 /**
- * Fits a fresh model on a training set and returns it saved; runs inside the training thread.
- * The model is disposed once saved, its core given back to `cores` for the next fit: a training
- * thread lives as long as the engine, and without reuse every fit's WebAssembly memory would
- * wait for a GC that an idle thread never runs.
+ * Fits a fresh model and prepares everything serving needs from it, so the serving thread only
+ * loads the bytes and swaps: the training set (read here from the store when the source is a
+ * file), the fit itself on `params.threads` threads, cold catalog items placed from their
+ * categories, segments, serialisation, and the registry write. The model is disposed at the end,
+ * its core given back to `cores` for the next fit (a training thread lives as long as the engine).
  */
-export function runFit({ algorithm, params, set }: FitRequest, cores?: CoreBank, onProgress?: (progress: FitProgress) => void): FitResult {
+export async function runFit(request: FitRequest, cores?: CoreBank, onProgress?: (progress: FitProgress) => void): Promise<FitResult> {
   const start = performance.now();
-  const data = Interactions.fromArrays(set.users, set.items, set.userIdx, set.itemIdx, set.values);
-  const model = createModel(algorithm, params, { cores });
+  const { algorithm, params, config, source } = request;
+  return withStore(source, async (store) => {
+    const set = store ? buildTrainingSet(store, config, algorithm as EngineConfig['algorithm']) : (source as { set: TrainingSet }).set;
+    if (set.values.length === 0) return { outcome: 'empty' };
+    const catalog = new Catalog(store ? store.listItems() : (source as { items: ItemRecord[] }).items);
+    const data = Interactions.fromArrays(set.users, set.items, set.userIdx, set.itemIdx, set.values);
+    const sizes = { users: set.users.length, items: set.items.length, interactions: set.values.length };
+    const model = createModel(algorithm, params, { cores });
+    try {
+      let total = 1;
+      const fitting = (p: { done: number; total: number }) => {
+        total = p.total;
+        onProgress!({ phase: 'fitting', ...p });
+      };
+      await model.fitAsync(data, { onProgress: onProgress && fitting });
+      onProgress?.({ phase: 'saving', done: total, total });
+      const categories = model.latent ? CategoryMeans.of(model.latent, catalog) : null;
+      categories?.placeAll(model, catalog);
+      const segments = Segments.compute(model, catalog, config.segments, Number(model.params.seed ?? 42));
+      const bytes = model.save();
+      const meta = {
+        algorithm, params: { ...model.params }, metrics: { fitSeconds: (performance.now() - start) / 1000, ...sizes },
+        trainedAt: request.trainedAt, feedbackWatermark: set.watermark,
+      };
+      const saved = store ? store.saveModel(meta, bytes, config.keepModels) : null;
+      return { outcome: 'trained', bytes, meta, saved, segments: segments?.toData() ?? null, categories: categories?.toData() ?? null };
+    } finally {
+      model.dispose();
+    }
+  });
+}
+
+/**
+ * Removes erased users from the newest saved model and re-solves the items they touched, then
+ * saves it as the only version (older ones still hold the users). The serving model did the same
+ * in the request; this keeps the multi-megabyte re-serialisation off the serving thread.
+ */
+export async function runScrub({ config, source, users, items }: ScrubRequest, cores?: CoreBank): Promise<ModelMeta | null> {
+  return withStore(source, async (store) => {
+    const meta = store!.latestModels()[0];
+    if (!meta) return null;
+    const model = loadModel(store!.loadModelBytes(meta.version), { cores });
+    try {
+      scrubModel(model, store!, config, users, items, new Set(store!.flaggedUsers()));
+      const { algorithm, params, metrics, trainedAt, feedbackWatermark } = meta;
+      return store!.saveModel({ algorithm, params, metrics, trainedAt, feedbackWatermark }, model.save(), 1);
+    } finally {
+      model.dispose();
+    }
+  });
+}
+
+/** Forgets `users` and re-solves the trained `items` they touched from the store's remaining feedback. */
+export function scrubModel(model: Recommender, store: Store, config: EngineConfig, users: string[], items: Iterable<string>, flagged: Set<string>): void {
+  for (const userId of users) if (model.hasUser(userId)) model.forgetUser(userId);
+  const latent = model.latent;
+  if (!latent) return;
+  for (const itemId of items) {
+    if (!model.hasItem(itemId)) continue;
+    const events = store.itemFeedback(itemId).filter((e) => !flagged.has(e.userId));
+    if (events.length > 0) foldInItemFromFeedback(model as Recommender & { latent: typeof latent }, events, config, () => true);
+    else latent.setItemVector(itemId, new Float32Array(latent.factors));
+  }
+}
+
+async function withStore<T>(source: JobSource, fn: (store: Store | null) => Promise<T>): Promise<T> {
+  const store = 'db' in source ? SqliteStore.open(source.db, { busyTimeoutMs: source.busyTimeoutMs }) : null;
   try {
-    let total = 1;
-    const fitting = (p: { done: number; total: number }) => {
-      total = p.total;
-      onProgress!({ phase: 'fitting', ...p });
-    };
-    model.fit(data, { onProgress: onProgress && fitting });
-    onProgress?.({ phase: 'saving', done: total, total });
-    return { bytes: model.save(), seconds: (performance.now() - start) / 1000 };
+    return await fn(store);
   } finally {
-    model.dispose();
+    store?.close();
   }
 }

@@ -1,18 +1,25 @@
 import { parentPort } from 'node:worker_threads';
 import { CoreBank } from '../wasm/core-bank.ts';
-import { runFit, type FitRequest } from './fit-job.ts';
+import { runFit, runScrub, type FitRequest, type ScrubRequest } from './fit-job.ts';
 import { throttleProgress } from './throttle.ts';
 
-/** One core for every fit this thread runs (one at a time): memory stays at the largest fit's size. */
+/** One core for every job this thread runs (one at a time): memory stays at the largest fit's size. */
 const cores = new CoreBank(1);
 
-// One fit per message: throttled progress messages while it runs, then the model as bytes,
-// transferred rather than copied.
-parentPort!.on('message', (request: FitRequest) => {
+type Job = { kind: 'fit'; request: FitRequest } | { kind: 'scrub'; request: ScrubRequest };
+
+// One job per message. A fit posts throttled progress while it runs, then its result, the model
+// bytes transferred rather than copied. Jobs arrive one at a time (the Trainer queues them).
+parentPort!.on('message', async (job: Job) => {
   try {
+    if (job.kind === 'scrub') {
+      parentPort!.postMessage({ type: 'result', ok: true, result: await runScrub(job.request, cores) });
+      return;
+    }
     const progress = throttleProgress((p) => parentPort!.postMessage({ type: 'progress', ...p }));
-    const result = runFit(request, cores, progress);
-    parentPort!.postMessage({ type: 'result', ok: true, ...result }, [result.bytes.buffer as ArrayBuffer]);
+    const result = await runFit(job.request, cores, progress);
+    const transfer = result.outcome === 'trained' ? [result.bytes.buffer as ArrayBuffer] : [];
+    parentPort!.postMessage({ type: 'result', ok: true, result }, transfer);
   } catch (error) {
     parentPort!.postMessage({ type: 'result', ok: false, message: (error as Error).message });
   }

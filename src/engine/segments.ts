@@ -1,4 +1,4 @@
-import { FactorModel, normalizeRows } from '../model/factor-model.ts';
+import { normalizeRows } from '../model/factor-model.ts';
 import type { Recommender } from '../model/types.ts';
 import type { Catalog } from './catalog.ts';
 import type { Segment } from './types.ts';
@@ -20,8 +20,8 @@ export class Segments {
 
   /** Segments of a factor model's users; null for models without user vectors. */
   static compute(model: Recommender, catalog: Catalog, clusters: number, seed: number): Segments | null {
-    if (!(model instanceof FactorModel) || clusters < 1 || model.userCount === 0) return null;
-    const { users, labels, centroids, k } = model.clusterUsers(clusters, seed);
+    if (!model.latent || clusters < 1 || model.userCount === 0) return null;
+    const { users, labels, centroids, k } = model.latent.clusterUsers(clusters, seed);
     const count = centroids.length / k;
     const sizes = new Array<number>(count).fill(0);
     const weights = Array.from({ length: count }, () => new Map<string, number>());
@@ -35,6 +35,15 @@ export class Segments {
     });
     const names = labelSegments(weights);
     const list = sizes.map((size, id) => ({ id, size, label: names[id] }));
+    return new Segments(centroids, k, list);
+  }
+
+  /** As plain data, to cross from the training thread (structured clone). */
+  toData(): { centroids: Float32Array; k: number; list: Segment[] } {
+    return { centroids: this.centroids, k: this.k, list: this.list };
+  }
+
+  static fromData({ centroids, k, list }: { centroids: Float32Array; k: number; list: Segment[] }): Segments {
     return new Segments(centroids, k, list);
   }
 

@@ -1,29 +1,54 @@
 import { Worker } from 'node:worker_threads';
-import type { FitProgress, FitRequest, FitResult, FitRunner } from './fit-job.ts';
+import type { ModelMeta } from '../store/types.ts';
+import type { FitProgress, FitRequest, FitResult, FitRunner, ScrubRequest } from './fit-job.ts';
 
 const WORKER_URL = new URL('./fit-thread.mjs', import.meta.url);
 
 type WorkerMessage =
   | ({ type: 'progress' } & FitProgress)
-  | ({ type: 'result'; ok: true } & FitResult)
+  | { type: 'result'; ok: true; result: unknown }
   | { type: 'result'; ok: false; message: string };
 
 /**
- * Runs fits on a worker thread so serving never waits on training. One fit at a time; the
- * worker is started on first use and stopped by `close`. While a fit runs the worker posts its
- * progress, throttled to at most about ten messages a second (see throttle.ts).
+ * Runs training jobs (fits, and model scrubs after an erasure) on a worker thread so serving
+ * never waits on them. Jobs run one at a time, in the order asked; the worker is started on
+ * first use and stopped by `close`. While a fit runs the worker posts its progress, throttled to
+ * at most about ten messages a second (see throttle.ts).
  */
 export class Trainer implements FitRunner {
   private worker: Worker | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
 
   fit(request: FitRequest, onProgress?: (progress: FitProgress) => void): Promise<FitResult> {
+    const transfer = 'set' in request.source ? [request.source.set.userIdx.buffer, request.source.set.itemIdx.buffer, request.source.set.values.buffer] : [];
+    return this.enqueue({ kind: 'fit', request }, transfer as ArrayBuffer[], onProgress) as Promise<FitResult>;
+  }
+
+  scrub(request: ScrubRequest): Promise<ModelMeta | null> {
+    return this.enqueue({ kind: 'scrub', request }, []) as Promise<ModelMeta | null>;
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) await worker.terminate();
+  }
+
+  private enqueue(job: unknown, transfer: ArrayBuffer[], onProgress?: (progress: FitProgress) => void): Promise<unknown> {
+    const run = this.queue.then(() => this.run(job, transfer, onProgress));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private run(job: unknown, transfer: ArrayBuffer[], onProgress?: (progress: FitProgress) => void): Promise<unknown> {
     const worker = (this.worker ??= this.start());
-    // Keep the process alive while a fit runs (a CLI may be awaiting it), not while idle.
+    // Keep the process alive while a job runs (a CLI may be awaiting it), not while idle.
     worker.ref();
     return new Promise((resolve, reject) => {
       const done = () => {
         worker.off('message', onMessage);
         worker.off('error', onError);
+        worker.off('exit', onExit);
       };
       const onMessage = (msg: WorkerMessage) => {
         if (msg.type === 'progress') {
@@ -33,24 +58,21 @@ export class Trainer implements FitRunner {
         }
         done();
         worker.unref();
-        if (msg.ok) resolve({ bytes: msg.bytes, seconds: msg.seconds });
+        if (msg.ok) resolve(msg.result);
         else reject(new Error(`training failed: ${msg.message}`));
       };
-      const onError = (error: Error) => {
+      const lost = (error: Error) => {
         done();
-        this.worker = null;
+        if (this.worker === worker) this.worker = null;
         reject(error);
       };
+      const onError = (error: Error) => lost(error);
+      const onExit = (code: number) => lost(new Error(`training thread exited (code ${code})`));
       worker.on('message', onMessage);
       worker.once('error', onError);
-      worker.postMessage(request, [request.set.userIdx.buffer, request.set.itemIdx.buffer, request.set.values.buffer] as ArrayBuffer[]);
+      worker.once('exit', onExit);
+      worker.postMessage(job, transfer);
     });
-  }
-
-  async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = null;
-    if (worker) await worker.terminate();
   }
 
   private start(): Worker {

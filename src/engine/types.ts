@@ -163,8 +163,11 @@ export interface EngineObserver {
   feedback?(type: FeedbackType, accepted: number, duplicates: number): void;
   /** Seconds addFeedback spent after the commit: folding the user in and ranking their new top-N. */
   foldIn?(seconds: number): void;
-  /** A retrain ended: seconds from its start until the new model served, or until it failed. */
-  training?(outcome: 'success' | 'failure', seconds: number): void;
+  /**
+   * A retrain ended: seconds from its start until the new model served, until it failed, or until
+   * it found nothing to train on (`skipped`: no usable feedback, e.g. every user quarantined).
+   */
+  training?(outcome: 'success' | 'failure' | 'skipped', seconds: number): void;
   /** A running retrain reported progress (0–1, never decreasing within a job); model() already shows it. */
   trainingProgress?(progress: number, phase: TrainingPhase): void;
 }
@@ -194,8 +197,11 @@ export interface EngineApi {
   popular(request: RecommendRequest): ScoredItem[];
   /** NotFoundError when the user is unknown. */
   profile(userId: string): Profile;
-  /** Erases the user's feedback and vector. NotFoundError when unknown. */
-  deleteUser(userId: string): { deleted: number };
+  /**
+   * Erases the user's feedback and vector; resolves once the saved model is scrubbed too and the
+   * id is nowhere in the database. NotFoundError when unknown.
+   */
+  deleteUser(userId: string): Promise<{ deleted: number }>;
   /** Lifts a quarantine flag and folds the user back in. NotFoundError when unknown. */
   unflagUser(userId: string): { userId: string; flags: [] };
   /** Segments from the last retrain, largest first. */

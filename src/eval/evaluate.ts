@@ -5,7 +5,6 @@
  */
 import { Interactions } from '../data/interactions.ts';
 import { InvalidInputError } from '../errors.ts';
-import { FactorModel } from '../model/factor-model.ts';
 import { createModel, isExplicit, type Algorithm, type Scored } from '../model/index.ts';
 import { mae, rankingMetrics, rmse } from './metrics.ts';
 import type { RatingRow } from './readers.ts';
@@ -77,8 +76,9 @@ export function evaluate(options: EvaluateOptions): EvalResult {
   let predictions: Float64Array | null = null;
   let errors: { rmse: number; mae: number } | null = null;
   if (explicit) {
-    if (!(model instanceof FactorModel)) throw new Error(`${algorithm} is explicit but not a factor model`);
-    predictions = Float64Array.from(test, (r) => model.predictOrFallback(r.user, r.item));
+    const latent = model.latent;
+    if (!latent) throw new Error(`${algorithm} is explicit but not a factor model`);
+    predictions = Float64Array.from(test, (r) => latent.predictOrFallback(r.user, r.item));
     const actual = test.map((r) => r.value);
     errors = { rmse: rmse(actual, predictions), mae: mae(actual, predictions) };
   }

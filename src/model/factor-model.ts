@@ -12,7 +12,7 @@ import { stepCounter } from './progress.ts';
 import { kmeans, pca2 } from './segments.ts';
 import { Side } from './side.ts';
 import type {
-  Explanation, FitOptions, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction,
+  Explanation, FitOptions, LatentFactors, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction,
 } from './types.ts';
 
 export const DEFAULT_N = 10;
@@ -22,7 +22,7 @@ export const DEFAULT_N = 10;
  * matrices in WebAssembly memory, scoring, top-N, similarity, fold-in and saving. Each
  * algorithm supplies how to train and how to solve one row with the other side fixed.
  */
-export abstract class FactorModel<P extends Params & { factors: number }> extends CoreOwner implements Recommender {
+export abstract class FactorModel<P extends Params & { factors: number }> extends CoreOwner implements Recommender, LatentFactors {
   protected users!: Side;
   protected items!: Side;
   protected history = new History(null);
@@ -51,6 +51,14 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
 
   get itemCount(): number {
     return this.fitted ? this.items.size : 0;
+  }
+
+  get latent(): LatentFactors {
+    return this;
+  }
+
+  get factors(): number {
+    return this.params.factors;
   }
 
   /** Lays out the starting factors (seeded) before the training steps run. */
@@ -130,8 +138,9 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
   /** Called whenever user vectors change (training, fold-in, erasure): drop user-side caches. */
   protected usersChanged(): void {}
 
-  protected markFitted(): void {
-    this.trainedItems = this.items.size;
+  /** `trainedItems`: how many leading items were learned in training (a restored model says; a fit learned them all). */
+  protected markFitted(trainedItems = this.items.size): void {
+    this.trainedItems = trainedItems;
     this.itemsChanged();
     this.usersChanged();
     if (!this.users.isFinite() || !this.items.isFinite()) {
@@ -373,7 +382,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
       params: { ...this.params },
       users: this.users.ids.toArray(),
       items: this.items.ids.toArray(),
-      scalars: { mean: this.mean, minRating: this.scale[0], maxRating: this.scale[1] },
+      scalars: { mean: this.mean, minRating: this.scale[0], maxRating: this.scale[1], trainedItems: this.trainedItems },
       arrays,
     });
   }
@@ -398,7 +407,8 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
     });
     this.mean = state.scalars.mean ?? 0;
     this.scale = [state.scalars.minRating ?? -Infinity, state.scalars.maxRating ?? Infinity];
-    this.markFitted();
+    // Items placed by cold start before the save stay untrained after a load (older files: all trained).
+    this.markFitted(Math.min(state.scalars.trainedItems ?? state.items.length, state.items.length));
     return this;
   }
 

@@ -37,6 +37,7 @@ export class ImplicitAls extends FactorModel<ImplicitAlsParams> {
   readonly algorithm = 'implicit-als' as const;
   /** YᵀY of the current item factors, in core memory for fold-in (k×k). */
   private itemGram = 0;
+  private itemGramFresh = false;
   private itemGram64: Float64Array | null = null;
   /** XᵀX of the user factors for item fold-in (k×k), valid while `userGramFresh`. */
   private userGramBuffer = 0;
@@ -103,14 +104,24 @@ export class ImplicitAls extends FactorModel<ImplicitAlsParams> {
     );
   }
 
+  /**
+   * Item vectors changed (training, fold-in, a cold item placed): YᵀY is recomputed on its next
+   * use, not here, so placing thousands of cold items at a swap costs O(k) each and one Gram in all.
+   */
   protected itemsChanged(): void {
     super.itemsChanged();
     this.itemGram64 = null;
-    if (!this.items) return;
-    const k = this.params.factors;
-    // The gram buffer is allocated once and kept: fold-in needs it on every request.
-    if (!this.itemGram) this.itemGram = this.core.allocF32(k * k);
-    gram(this.core, this.items.factors, this.items.size, k, this.itemGram);
+    this.itemGramFresh = false;
+    // Allocated here, never in itemGramMatrix: that may run inside a caller's scratch scope,
+    // whose release would free the buffer.
+    if (this.items && !this.itemGram) this.itemGram = this.core.allocF32(this.params.factors ** 2);
+  }
+
+  /** YᵀY of the current item factors, in core memory, for fold-in and explanations. */
+  private itemGramMatrix(): number {
+    if (!this.itemGramFresh) gram(this.core, this.items.factors, this.items.size, this.params.factors, this.itemGram);
+    this.itemGramFresh = true;
+    return this.itemGram;
   }
 
   protected usersChanged(): void {
@@ -118,12 +129,12 @@ export class ImplicitAls extends FactorModel<ImplicitAlsParams> {
   }
 
   protected solveRow(row: Row, other: Side, out: number, _outBias: number): void {
-    const g = other === this.items ? this.itemGram : this.userGram();
+    const g = other === this.items ? this.itemGramMatrix() : this.userGram();
     solveImplicitRow(this.core, row, other, g, this.params.factors, this.params.reg, this.params.alpha, out);
   }
 
   protected contributions(user: number, item: number): Array<{ item: number; weight: number }> {
-    this.itemGram64 ??= Float64Array.from(this.core.f32(this.itemGram, this.params.factors ** 2));
+    this.itemGram64 ??= Float64Array.from(this.core.f32(this.itemGramMatrix(), this.params.factors ** 2));
     return explainImplicit(this.core, this.history.row(user), this.items, item, this.itemGram64, this.params.reg, this.params.alpha);
   }
 

@@ -38,6 +38,10 @@ export class Popular extends CoreOwner implements Recommender {
   }
 
   /** One step: progress goes from 0 to 1 of 1. */
+  async fitAsync(data: Interactions, options: FitOptions = {}): Promise<this> {
+    return this.fit(data, options);
+  }
+
   fit(data: Interactions, options: FitOptions = {}): this {
     this.assertLive();
     options.onProgress?.({ done: 0, total: 1 });

@@ -64,6 +64,37 @@ export interface FitOptions {
 }
 
 /**
+ * What latent-factor models (ALS, implicit ALS, SVD) offer beyond the common verbs: their user
+ * and item vectors. Reached through `Recommender.latent`, so callers ask for the capability
+ * instead of testing a model's class.
+ */
+export interface LatentFactors {
+  /** Vector length. */
+  readonly factors: number;
+  /** A copy of the user's vector (UnknownIdError when unknown). */
+  userVector(userId: string): Float32Array;
+  /** A copy of the item's vector (UnknownIdError when unknown). */
+  itemVector(itemId: string): Float32Array;
+  /** Whether the item's vector was learned in training (not placed by cold start or fold-in). */
+  itemTrained(itemId: string): boolean;
+  /** Sets an item's vector directly (cold start from its category before any feedback); adds the item when new. */
+  setItemVector(itemId: string, vector: ArrayLike<number>): void;
+  /**
+   * Recomputes one item's vector from the users who interacted with it, user vectors held fixed;
+   * adds the item when new.
+   */
+  foldInItem(itemId: string, interactions: Array<{ userId: string; value: number }>): Float32Array;
+  /** k-means over unit user vectors; beyond `sample` users an even stride is clustered. */
+  clusterUsers(clusters: number, seed: number, sample?: number): { users: string[]; labels: Int32Array; centroids: Float32Array; k: number };
+  /** Unit user vectors projected on their two principal components. */
+  projectUsers(sample?: number): { users: string[]; coords: Float32Array; explained: [number, number] };
+  /** Every profiled user's vector, flat (user t at t·factors). */
+  userVectors(): { users: string[]; vectors: Float32Array };
+  /** The prediction when both ids are known, else the global mean plus whichever biases are known. */
+  predictOrFallback(userId: string, itemId: string): number;
+}
+
+/**
  * The verbs every liverec model answers. Documented once, here.
  */
 export interface Recommender {
@@ -72,9 +103,13 @@ export interface Recommender {
   /** Number of users and items the model knows. */
   readonly userCount: number;
   readonly itemCount: number;
+  /** The model's user and item vectors, for latent-factor models; undefined for the others. */
+  readonly latent?: LatentFactors;
 
   /** Learns from scratch on `data`; deterministic for a given `params.seed`. Reports progress to `options.onProgress`. */
   fit(data: Interactions, options?: FitOptions): this;
+  /** As `fit`, on `params.threads` threads where the algorithm can share its work (else it is `fit`). */
+  fitAsync(data: Interactions, options?: FitOptions): Promise<this>;
   /** The best `n` items for a known user, best first. */
   recommend(userId: string, options?: RecommendOptions): Scored[];
   /** The model's score for one (user, item) pair; for rating models, a rating. */

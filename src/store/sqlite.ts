@@ -295,6 +295,10 @@ export class SqliteStore implements Store {
     return new Uint8Array(row.bytes);
   }
 
+  location(): string | null {
+    return this.db.memory ? null : this.db.name;
+  }
+
   close(): void {
     this.db.close();
   }

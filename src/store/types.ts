@@ -154,5 +154,10 @@ export interface Store {
   latestModels(): ModelMeta[];
   /** Throws CorruptModelError if the bytes no longer match their checksum. */
   loadModelBytes(version: number): Uint8Array;
+  /**
+   * The database file, for work that opens its own connection (the training thread); null when
+   * the store cannot be opened twice (an in-memory database).
+   */
+  location(): string | null;
   close(): void;
 }

@@ -184,7 +184,7 @@ describe('Engine', () => {
     expect(profile).toMatchObject({ userId: 'au1', interactions: 9, topCategories: [{ category: 'animation', weight: 1 }] });
     // au1's first event is item a0 at T0 + (1·10 + 0) s.
     expect(profile.firstSeen).toBe(new Date(T0 + 10_000).toISOString());
-    expect(engine.deleteUser('au1')).toEqual({ deleted: 9 });
+    expect(await engine.deleteUser('au1')).toEqual({ deleted: 9 });
     expect(() => engine.profile('au1')).toThrow(NotFoundError);
     expect(store.userFeedback('au1')).toEqual([]);
     expect(engine.recommend('au1', { n: 3 }).recommendations).toHaveLength(3);

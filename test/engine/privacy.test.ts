@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
 import { NotFoundError } from '../../src/store/errors.ts';
+import type { ServingState } from '../../src/engine/serving-state.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { SHOP_ITEMS, SHOP_PARAMS, T0, shopFeedback } from '../fixtures/shop.ts';
 
@@ -54,15 +55,15 @@ describe('privacy', () => {
     expect(fileText(path)).toContain(SECRET_USER);
     const aliceOnlyBefore = engine.similarItems('only-alice', 3);
     expect(aliceOnlyBefore.length).toBeGreaterThan(0);
-    expect(engine.deleteUser(SECRET_USER)).toEqual({ deleted: 3 });
+    expect(await engine.deleteUser(SECRET_USER)).toEqual({ deleted: 3 });
     expect(() => engine.exportUser(SECRET_USER)).toThrow(NotFoundError);
     expect(() => engine.profile(SECRET_USER)).toThrow(NotFoundError);
     expect(store.userFeedback(SECRET_USER)).toEqual([]);
     // Nowhere in the database file, its WAL or the saved model.
     expect(fileText(path)).not.toContain(SECRET_USER);
     // The item only Alice bought no longer carries her signal: its vector is gone to zero.
-    const model = (engine as unknown as { serving: { itemVector(id: string): Float32Array } }).serving;
-    expect(Array.from(model.itemVector('only-alice')).every((x) => x === 0)).toBe(true);
+    const model = (engine as unknown as { state: ServingState }).state.model!;
+    expect(Array.from(model.latent!.itemVector('only-alice')).every((x) => x === 0)).toBe(true);
     // The audit log records the erasure without the id.
     const entry = store.auditLog()[0];
     expect(entry.action).toBe('delete-user');
@@ -73,7 +74,7 @@ describe('privacy', () => {
 
   it('keeps erased users out of a restart', async () => {
     const { engine, store, path } = await shop();
-    engine.deleteUser(SECRET_USER);
+    await engine.deleteUser(SECRET_USER);
     await engine.close();
     store.close();
     open.length = 0;
@@ -93,7 +94,7 @@ describe('privacy', () => {
     expect(profile.interactions).toBe(3);
     const recs = await engine.addFeedback({ userId: SECRET_USER, itemId: 'a1', type: 'click', value: null, timestamp: T0 + 9 }, 3);
     expect(recs.userId).toBe(SECRET_USER);
-    expect(engine.deleteUser(SECRET_USER)).toEqual({ deleted: 4 });
+    expect(await engine.deleteUser(SECRET_USER)).toEqual({ deleted: 4 });
   });
 
   it('prunes feedback older than the retention period', async () => {

@@ -48,14 +48,22 @@ describe('memory across retrains', () => {
     expect(engine.profile('au3').drift?.distance).toBeCloseTo(0, 6); // the baseline is the fresh model too
   });
 
-  it('runs fit after fit in a training thread on one core, each model bit-identical to a fresh fit', () => {
+  it('runs fit after fit in a training thread on one core, each model bit-identical to a fresh fit', async () => {
     const { store } = shop();
     const config = resolveConfig({ params: SHOP_PARAMS });
-    const request = () => ({ algorithm: config.algorithm, params: SHOP_PARAMS, set: buildTrainingSet(store, config) });
-    const reference = runFit(request()).bytes;
+    const request = () => ({
+      algorithm: config.algorithm, params: SHOP_PARAMS, config, trainedAt: T0,
+      source: { set: buildTrainingSet(store, config), items: store.listItems() },
+    });
+    const bytes = async (bank?: CoreBank) => {
+      const result = await runFit(request(), bank);
+      if (result.outcome !== 'trained') throw new Error('nothing trained');
+      return Buffer.from(result.bytes);
+    };
+    const reference = await bytes();
     const bank = new CoreBank(1);
     for (let round = 0; round < 4; round++) {
-      expect(Buffer.from(runFit(request(), bank).bytes).equals(Buffer.from(reference))).toBe(true);
+      expect((await bytes(bank)).equals(reference)).toBe(true);
     }
     expect(bank.created).toBe(1);
     expect(bank.idle).toBe(1);

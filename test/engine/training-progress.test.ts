@@ -63,7 +63,7 @@ describe('training progress', () => {
     const messages: FitProgress[] = [];
     try {
       const start = performance.now();
-      await trainer.fit({ algorithm: 'implicit-als', params: config.params, set }, (p) => messages.push(p));
+      await trainer.fit({ algorithm: 'implicit-als', params: config.params, config, trainedAt: 0, source: { set, items: [] } }, (p) => messages.push(p));
       const elapsedMs = performance.now() - start;
       const fitting = messages.filter((m) => m.phase === 'fitting');
       expect(fitting[0]).toEqual({ phase: 'fitting', done: 0, total: 8000 });

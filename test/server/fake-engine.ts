@@ -164,7 +164,7 @@ export class FakeEngine implements EngineApi {
     return profileOf(userId);
   }
 
-  deleteUser(userId: string): { deleted: number } {
+  async deleteUser(userId: string): Promise<{ deleted: number }> {
     this.record('deleteUser', userId);
     this.knownUser(userId);
     this.users.delete(userId);

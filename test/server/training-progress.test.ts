@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
-import type { FitProgress, FitRequest, FitResult, FitRunner } from '../../src/engine/fit-job.ts';
+import type { FitProgress, FitRequest, FitResult, FitRunner, ScrubRequest } from '../../src/engine/fit-job.ts';
+import type { ModelMeta } from '../../src/store/types.ts';
 import { Trainer } from '../../src/engine/trainer.ts';
 import { createApp } from '../../src/server/app.ts';
 import * as responses from '../../src/server/responses.ts';
@@ -24,6 +25,10 @@ class HeldTrainer implements FitRunner {
     this.report = (progress) => onProgress?.(progress);
     await this.gate;
     return this.real.fit(request, onProgress);
+  }
+
+  scrub(request: ScrubRequest): Promise<ModelMeta | null> {
+    return this.real.scrub(request);
   }
 
   release(): void {

@@ -48,9 +48,9 @@ export function userRoutes({ engine }: RouteDeps): Hono<AppEnv> {
     return c.json(engine.unflagUser(userId) satisfies ResponseOf<'unflag'>);
   });
 
-  app.delete('/:userId', (c) => {
+  app.delete('/:userId', async (c) => {
     const userId = validate(id, c.req.param('userId'), 'userId');
-    const { deleted } = engine.deleteUser(userId);
+    const { deleted } = await engine.deleteUser(userId);
     return c.json({ userId, deleted } satisfies ResponseOf<'deleteUser'>);
   });
 

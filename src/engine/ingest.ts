@@ -1,0 +1,163 @@
+import { NotFoundError } from '../store/errors.ts';
+import type { AddFeedbackResult, FeedbackInput, ItemInput, Store } from '../store/types.ts';
+import type { Catalog } from './catalog.ts';
+import type { EngineConfig } from './config.ts';
+import { FloodGuard } from './flood.ts';
+import { GroupCommit } from './group-commit.ts';
+import type { LivingProfiles } from './living.ts';
+import type { Observers } from './observers.ts';
+import type { Popularity } from './popularity.ts';
+import type { Retraining } from './retraining.ts';
+import { eventWeight } from './signals.ts';
+import type { FeedbackResult, ImportResult, RecommendResult } from './types.ts';
+import type { Warnings } from './warnings.ts';
+
+/** Past this many new events in one write, popularity is re-sorted once instead of kept in order. */
+const BULK_EVENTS = 256;
+
+/** A live feedback post between its arrival and its group commit. */
+interface PendingPost {
+  event: FeedbackInput;
+  /** As the client sent it (the event carries the stored, possibly pseudonymous, id). */
+  rawUserId: string;
+  n: number;
+}
+
+/**
+ * Ingest: feedback and catalog writes. State owned: the group commit queue and the flood guard.
+ * A live post is committed (sharing one transaction with the posts of the same event-loop turn),
+ * then its user and item learn from it and it is answered with fresh recommendations. An array is
+ * a backfill: stored in one transaction, its users folded in lazily, and never judged as a flood
+ * (a shop replaying years of history is not a bot). Once a row is committed the request is
+ * answered 2xx whatever happens after: a failed fold-in is a warning, not an error.
+ */
+export class Ingest {
+  private readonly flood: FloodGuard;
+  private readonly posts = new GroupCommit<PendingPost, FeedbackResult>((batch) => {
+    const { stored } = this.write(batch.map((post) => post.event), true);
+    return batch.map((post, i) => () => this.answer(post, stored[i]));
+  });
+
+  constructor(
+    private readonly store: Store,
+    private readonly config: EngineConfig,
+    private readonly catalog: Catalog,
+    private readonly popularity: Popularity,
+    private readonly profiles: LivingProfiles,
+    private readonly retraining: Retraining,
+    private readonly observers: Observers,
+    private readonly warnings: Warnings,
+    private readonly clock: () => number,
+    /** The user's recommendations after their post (serving), falling back to popularity on any failure. */
+    private readonly recommend: (userId: string, rawUserId: string, n: number) => RecommendResult,
+  ) {
+    this.flood = new FloodGuard(config.floodEventsPerSecond, config.floodWindowSeconds);
+    popularity.deferOrder();
+    store.forEachFeedback((row) => this.countPopularity(row));
+  }
+
+  upsertItems(items: ItemInput[]): number {
+    const count = this.store.upsertItems(items);
+    for (const { itemId } of items) {
+      const item = this.store.getItem(itemId)!;
+      this.catalog.set(item.itemId, item.categories, item.available);
+      this.profiles.placeItem(item.itemId);
+    }
+    return count;
+  }
+
+  deleteItem(itemId: string): void {
+    if (!this.store.setItemAvailable(itemId, false)) throw new NotFoundError('itemId', itemId);
+    this.catalog.set(itemId, this.catalog.categories(itemId), false);
+  }
+
+  /** One live event (already carrying the stored user id); resolves once committed. */
+  post(event: FeedbackInput, rawUserId: string, n: number): Promise<FeedbackResult> {
+    // Checked before queueing, so one post naming an unknown item cannot fail the others' commit.
+    if (!this.config.createMissingItems && !this.catalog.has(event.itemId)) {
+      throw new NotFoundError('itemId', event.itemId, `itemId '${event.itemId}' does not exist; feedback must reference a known item unless createMissingItems is set`);
+    }
+    return this.posts.submit({ event, rawUserId, n });
+  }
+
+  /** A batch (backfill or import): one transaction; profiles are folded in lazily, on each user's next request. */
+  backfill(events: FeedbackInput[]): ImportResult {
+    const { accepted, duplicates } = this.write(events, false);
+    this.profiles.invalidate(new Set(events.map((e) => e.userId)));
+    return { accepted, duplicates };
+  }
+
+  /** Commits what is queued (on close, so nothing queued is dropped). */
+  flush(): void {
+    this.posts.flush();
+  }
+
+  forget(userId: string): void {
+    this.flood.forget(userId);
+  }
+
+  private answer({ event, rawUserId, n }: PendingPost, stored: boolean): FeedbackResult {
+    const foldStart = performance.now();
+    if (stored) {
+      try {
+        this.profiles.learn(event.userId, event.itemId, { ...event, receivedAt: this.clock() });
+      } catch (error) {
+        // The row is committed: the post succeeds, and the next retrain learns from it.
+        this.warnings.add(`live update of a profile failed (${(error as Error).message}); the event is stored and the next retrain learns from it`);
+      }
+    }
+    const recommended = this.recommend(event.userId, rawUserId, n);
+    if (stored) this.observers.notify((o) => o.foldIn?.((performance.now() - foldStart) / 1000));
+    return {
+      accepted: stored ? 1 : 0,
+      duplicates: stored ? 0 : 1,
+      ...(this.profiles.isFlagged(event.userId) && { quarantined: true }),
+      ...recommended,
+    };
+  }
+
+  private write(events: FeedbackInput[], live: boolean): AddFeedbackResult {
+    const now = this.clock();
+    const result = this.store.addFeedback(events, { createMissingItems: this.config.createMissingItems, receivedAt: now });
+    this.reportFeedback(events, result.stored);
+    for (const itemId of result.createdItems) this.catalog.set(itemId, [], true);
+    if (result.accepted > 0) {
+      const fresh = events.filter((_, i) => result.stored[i]);
+      // A large batch re-sorts once at the next read rather than moving items event by event.
+      if (fresh.length > BULK_EVENTS) this.popularity.deferOrder();
+      for (const e of fresh) this.countPopularity(e);
+      if (live) this.watchForFloods(fresh, now);
+      this.retraining.noteEvents(result.accepted);
+    }
+    return result;
+  }
+
+  /** Tells observers what a store write accepted and what it found to be duplicates, per type. */
+  private reportFeedback(events: FeedbackInput[], stored: boolean[]): void {
+    if (this.observers.size === 0) return;
+    const perType = new Map<FeedbackInput['type'], { accepted: number; duplicates: number }>();
+    events.forEach((e, i) => {
+      const counts = perType.get(e.type) ?? { accepted: 0, duplicates: 0 };
+      if (stored[i]) counts.accepted++;
+      else counts.duplicates++;
+      perType.set(e.type, counts);
+    });
+    for (const [type, { accepted, duplicates }] of perType) this.observers.notify((o) => o.feedback?.(type, accepted, duplicates));
+  }
+
+  /** Quarantines users posting live at a bot's rate; their rows stay stored but are not learned from. */
+  private watchForFloods(events: FeedbackInput[], now: number): void {
+    const perUser = new Map<string, number>();
+    for (const e of events) perUser.set(e.userId, (perUser.get(e.userId) ?? 0) + 1);
+    for (const [userId, count] of perUser) {
+      if (this.profiles.isFlagged(userId) || !this.flood.record(userId, now, count)) continue;
+      const rate = this.config.floodEventsPerSecond;
+      this.profiles.flag(userId, `posted more than ${rate} events/s over ${this.config.floodWindowSeconds} s`, now);
+    }
+  }
+
+  private countPopularity(event: Pick<FeedbackInput, 'itemId' | 'type' | 'value' | 'timestamp'>): void {
+    // Dislikes are feedback but not popularity.
+    if (eventWeight(event, this.config) > 0) this.popularity.add(event.itemId, event.timestamp);
+  }
+}

@@ -1,0 +1,110 @@
+import { NotFoundError } from '../store/errors.ts';
+import type { Store } from '../store/types.ts';
+import type { EngineConfig } from './config.ts';
+import { scrubModel, type FitRunner } from './fit-job.ts';
+import type { Ingest } from './ingest.ts';
+import type { LivingProfiles } from './living.ts';
+import type { Retraining } from './retraining.ts';
+import type { ServingModel, ServingState } from './serving-state.ts';
+import type { Warnings } from './warnings.ts';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Privacy: erasure, retention and the audit trail. State owned: the erasures a running retrain
+ * has not seen (its training set may still hold those users; they are erased again from its model
+ * at the swap) and the retention timer.
+ *
+ * Erasure happens in the request: the rows, cached history and vector go at once, the items the
+ * user touched are re-solved without them, and the request resolves once the saved model is
+ * scrubbed too (older versions, which still hold the user, dropped) and the database checkpointed,
+ * so the id is nowhere in the file. Re-serialising the model runs on a scrub thread, so the
+ * serving thread stays free while a large model is rewritten.
+ */
+export class Privacy {
+  private unseen: Array<{ userId: string; items: string[] }> = [];
+  private retention: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly config: EngineConfig,
+    private readonly state: ServingState,
+    private readonly profiles: LivingProfiles,
+    private readonly ingest: Ingest,
+    private readonly retraining: Retraining,
+    /** A thread of its own, so an erasure never waits behind a long retrain. */
+    private readonly scrubber: FitRunner,
+    private readonly warnings: Warnings,
+    private readonly clock: () => number,
+  ) {
+    retraining.onSwap = (serving) => this.reapply(serving);
+    if (config.retentionDays > 0) {
+      this.pruneExpired();
+      this.retention = setInterval(() => this.pruneExpired(), DAY_MS);
+      this.retention.unref();
+    }
+  }
+
+  /** Erases one (stored) user id; `subject` is what the audit log records instead of the id. */
+  async deleteUser(userId: string, subject: string): Promise<{ deleted: number }> {
+    if (!this.store.getUser(userId)) throw new NotFoundError('userId', userId);
+    const items = [...new Set(this.profiles.history(userId).map((e) => e.itemId))];
+    const deleted = this.store.deleteUser(userId);
+    this.profiles.forget(userId);
+    this.ingest.forget(userId);
+    if (this.retraining.running) this.unseen.push({ userId, items });
+    const serving = this.state.current;
+    if (serving) {
+      this.eraseFromModel(serving, [userId], items);
+      await this.scrubSaved(serving, [userId], items);
+    }
+    this.store.audit('delete-user', subject, { deleted }, this.clock());
+    this.store.checkpoint();
+    return { deleted };
+  }
+
+  async close(): Promise<void> {
+    if (this.retention) clearInterval(this.retention);
+    await this.scrubber.close();
+  }
+
+  /** A retrain's model swapped in: users erased while it trained leave it too. */
+  private reapply(serving: ServingModel): void {
+    const pending = this.unseen;
+    this.unseen = [];
+    if (pending.length === 0) return;
+    const users = pending.map((p) => p.userId);
+    const items = [...new Set(pending.flatMap((p) => p.items))];
+    this.eraseFromModel(serving, users, items);
+    this.scrubSaved(serving, users, items)
+      .then(() => this.store.checkpoint())
+      .catch((error: Error) => this.warnings.add(`erasing ${users.length} user(s) from model version ${serving.meta.version} failed: ${error.message}`));
+  }
+
+  private eraseFromModel(serving: ServingModel, users: string[], items: string[]): void {
+    scrubModel(serving.model, this.store, this.config, users, items, new Set(this.store.flaggedUsers()));
+    for (const userId of users) serving.baseline?.forget(userId);
+  }
+
+  /** Rewrites the newest saved model without the users: on the scrub thread for a file, here for an in-memory store. */
+  private async scrubSaved(serving: ServingModel, users: string[], items: string[]): Promise<void> {
+    const location = this.store.location();
+    const { algorithm, params, metrics, trainedAt, feedbackWatermark } = serving.meta;
+    const saved = location
+      ? await this.scrubber.scrub({ config: this.config, source: { db: location }, users, items })
+      : this.store.saveModel({ algorithm, params, metrics, trainedAt, feedbackWatermark }, serving.model.save(), 1);
+    if (saved && saved.feedbackWatermark === serving.meta.feedbackWatermark) serving.meta = saved;
+  }
+
+  /** Retention: feedback older than `retentionDays` leaves the store; cached histories reset. */
+  private pruneExpired(): void {
+    try {
+      const removed = this.store.pruneFeedback(this.clock() - this.config.retentionDays * DAY_MS);
+      if (removed === 0) return;
+      this.profiles.histories.clear();
+      this.store.audit('retention-prune', null, { removed, olderThanDays: this.config.retentionDays }, this.clock());
+    } catch (error) {
+      this.warnings.add(`retention prune failed: ${(error as Error).message}`);
+    }
+  }
+}

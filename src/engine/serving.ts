@@ -1,0 +1,126 @@
+import { isExplicit } from '../model/index.ts';
+import { NotFoundError } from '../store/errors.ts';
+import type { Store } from '../store/types.ts';
+import type { Catalog } from './catalog.ts';
+import type { EngineConfig } from './config.ts';
+import type { LivingProfiles } from './living.ts';
+import type { Popularity } from './popularity.ts';
+import { diversify, poolSize } from './rules.ts';
+import type { ServingState } from './serving-state.ts';
+import type { RecommendRequest, RecommendResult, ScoredItem } from './types.ts';
+
+const DAY_MS = 86_400_000;
+const EXPLAIN_ITEMS = 3;
+
+/**
+ * The read verbs: recommendations for users and anonymous sessions, similar items and users,
+ * popularity. Owns no state: it reads the serving model (folding a stale user in first), the
+ * catalog's filters and the popularity ranking for cold start. Every id here is already the
+ * stored one (pseudonymised at the engine's edge); `rawUserId` is echoed back as the client sent it.
+ */
+export class Serving {
+  constructor(
+    private readonly store: Store,
+    private readonly config: EngineConfig,
+    private readonly state: ServingState,
+    private readonly profiles: LivingProfiles,
+    private readonly catalog: Catalog,
+    private readonly popularity: Popularity,
+    private readonly clock: () => number,
+  ) {}
+
+  get modelVersion(): number | null {
+    return this.state.current?.meta.version ?? null;
+  }
+
+  recommend(userId: string, rawUserId: string, request: RecommendRequest): RecommendResult {
+    this.profiles.refresh(userId, false);
+    const model = this.state.model;
+    let recommendations: ScoredItem[];
+    if (model?.hasProfile(userId) && !this.profiles.isFlagged(userId)) {
+      const reshow = request.reshowAfterDays !== undefined;
+      const exclude = [...(request.exclude ?? []), ...(reshow ? this.seenSince(userId, this.clock() - request.reshowAfterDays! * DAY_MS) : [])];
+      const pool = model.recommend(userId, {
+        n: poolSize(request.n, request.diversity ?? 0),
+        exclude,
+        excludeSeen: !reshow,
+        filter: this.catalog.filter(request.categories, request.excludeCategories),
+      });
+      recommendations = diversify(pool, request.n, request.diversity ?? 0, this.catalog);
+      if (request.explain) recommendations = recommendations.map((r) => ({ ...r, because: model.explain(userId, r.itemId, EXPLAIN_ITEMS).contributions }));
+    } else {
+      recommendations = this.coldStart(this.seenBy(userId, request.exclude), request);
+      if (request.explain) recommendations = recommendations.map((r) => ({ ...r, because: [] }));
+    }
+    return { userId: rawUserId, modelVersion: this.modelVersion, recommendations };
+  }
+
+  /** After a committed post: the user's list, or popularity if ranking fails (the post must still succeed). */
+  recommendAfterPost(userId: string, rawUserId: string, n: number, onError: (error: Error) => void): RecommendResult {
+    try {
+      return this.recommend(userId, rawUserId, { n });
+    } catch (error) {
+      onError(error as Error);
+      return { userId: rawUserId, modelVersion: this.modelVersion, recommendations: this.coldStart(this.seenBy(userId), { n }) };
+    }
+  }
+
+  recommendSession(itemIds: string[], request: RecommendRequest): { modelVersion: number | null; recommendations: ScoredItem[] } {
+    const model = this.state.model;
+    const known = model ? itemIds.filter((id) => model.hasItem(id)) : [];
+    // A visited item is a positive signal: the top rating for explicit models, a click otherwise.
+    const value = model && isExplicit(model.algorithm) ? 5 : this.config.signals.click.weight;
+    const exclude = [...itemIds, ...(request.exclude ?? [])];
+    const recommendations =
+      model && known.length > 0
+        ? diversify(
+            model.recommendFor(known.map((itemId) => ({ itemId, value })), {
+              n: poolSize(request.n, request.diversity ?? 0),
+              exclude,
+              filter: this.catalog.filter(request.categories, request.excludeCategories),
+            }),
+            request.n, request.diversity ?? 0, this.catalog,
+          )
+        : this.coldStart(new Set(exclude), request);
+    return { modelVersion: this.modelVersion, recommendations };
+  }
+
+  similarItems(itemId: string, n: number): ScoredItem[] {
+    const model = this.state.model;
+    if (!model?.hasItem(itemId)) {
+      if (!this.catalog.has(itemId)) throw new NotFoundError('itemId', itemId);
+      return [];
+    }
+    const allowed = this.catalog.filter() ?? (() => true);
+    // Over-fetch so that unavailable neighbours can be dropped without coming up short.
+    return model.similarItems(itemId, Math.min(n * 3 + 10, model.itemCount)).filter((s) => allowed(s.itemId)).slice(0, n);
+  }
+
+  similarUsers(userId: string, n: number): Array<{ userId: string; score: number }> {
+    if (!this.store.getUser(userId)) throw new NotFoundError('userId', userId);
+    this.profiles.refresh(userId, false);
+    const model = this.state.model;
+    return model?.hasProfile(userId) ? model.similarUsers(userId, n) : [];
+  }
+
+  popular(request: RecommendRequest): ScoredItem[] {
+    return this.coldStart(new Set(request.exclude), request);
+  }
+
+  private coldStart(exclude: Set<string>, request: RecommendRequest): ScoredItem[] {
+    const allowed = this.catalog.filter(request.categories, request.excludeCategories);
+    const pool = this.popularity.top(poolSize(request.n, request.diversity ?? 0), (id) => !exclude.has(id) && (!allowed || allowed(id)));
+    return diversify(pool, request.n, request.diversity ?? 0, this.catalog);
+  }
+
+  private seenBy(userId: string, exclude: string[] = []): Set<string> {
+    const seen = new Set(exclude);
+    if (this.store.getUser(userId)) for (const e of this.profiles.history(userId)) seen.add(e.itemId);
+    return seen;
+  }
+
+  /** Items the user interacted with at or after `since` (the rest may be re-shown). */
+  private seenSince(userId: string, since: number): string[] {
+    return this.profiles.history(userId).filter((e) => e.timestamp >= since).map((e) => e.itemId);
+  }
+}
