@@ -10,9 +10,12 @@ import { CliError } from './errors.ts';
  * Opens a database that must already exist: for train/recommend/serve a typo in --db should
  * be an error, not a fresh empty database.
  */
-export function openExisting(path: string, options: OpenOptions = {}): SqliteStore {
-  if (!existsSync(path)) {
-    throw new CliError(`database ${path} does not exist; create it with \`liverec import --db ${path} …\``);
+export function openExisting(path: string, options: OpenOptions & { create?: boolean } = {}): SqliteStore {
+  // Without --create a missing file is a typo until proven otherwise: refuse rather than serve an empty database.
+  if (!options.create && !existsSync(path)) {
+    throw new CliError(
+      `database ${path} does not exist; pass --create to start an empty one (then fill it over HTTP), or create it with \`liverec import --db ${path} …\``,
+    );
   }
   return SqliteStore.open(path, options);
 }

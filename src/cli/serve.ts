@@ -17,11 +17,12 @@ export function registerServe(program: Command): void {
     .description(
       'Serves the HTTP API. Settings come from flags, then environment variables, then --config <file>, then defaults (README "Configuration"). Set LIVEREC_API_KEY to require `Authorization: Bearer <key>` on writes, and LIVEREC_READ_KEY to require a key on reads too. SIGINT/SIGTERM stop it gracefully: in-flight requests finish, a running retrain is awaited, then the database is closed.',
     )
-    .requiredOption('--db <file>', 'SQLite database file');
-  addServeOptions(command, DEFAULTS).action(async (options: ServeFlags & { db: string }, command: Command) => {
+    .requiredOption('--db <file>', 'SQLite database file')
+    .option('--create', 'create the database when it does not exist (a new shop starts empty and fills it over HTTP)');
+  addServeOptions(command, DEFAULTS).action(async (options: ServeFlags & { db: string; create?: boolean }, command: Command) => {
     // Settings are checked before the database is opened, so a typo changes nothing.
     const settings = serveSettings(options, process.env, DEFAULTS);
-    const store = openExisting(options.db, { busyTimeoutMs: settings.busyTimeoutMs });
+    const store = openExisting(options.db, { busyTimeoutMs: settings.busyTimeoutMs, create: options.create });
     try {
       const engine = await openEngine(store, engineConfig(store, settings.engine));
       await serve(store, engine, { ...settings, db: options.db }, io(command));

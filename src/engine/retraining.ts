@@ -21,6 +21,8 @@ import type { Warnings } from './warnings.ts';
 interface TrainingJob {
   jobId: string;
   startedAt: number;
+  /** The newest feedback id when the job was asked for: it trains on at least this much. */
+  covers: number;
   done: Promise<void>;
   progress: number;
   phase: TrainingPhase;
@@ -82,7 +84,7 @@ export class Retraining {
     const jobId = randomUUID();
     const began = performance.now();
     this.eventsSinceTrain = 0;
-    const job: TrainingJob = { jobId, startedAt: this.clock(), done: Promise.resolve(), progress: 0, phase: 'starting' };
+    const job: TrainingJob = { jobId, startedAt: this.clock(), covers: this.store.maxFeedbackId(), done: Promise.resolve(), progress: 0, phase: 'starting' };
     this.job = job;
     const seconds = () => (performance.now() - began) / 1000;
     job.done = this.run(job)
@@ -101,6 +103,8 @@ export class Retraining {
       )
       .finally(() => {
         if (this.job === job) this.job = null;
+        // Events that arrived while it ran and would have triggered a retrain of their own.
+        if (this.config.retrainEvery > 0 && this.eventsSinceTrain >= this.config.retrainEvery) this.request();
       });
     // Background jobs report through warnings and metrics; only callers who await `done` see the error.
     job.done.catch(() => undefined);
@@ -113,8 +117,14 @@ export class Retraining {
     return { jobId: this.request().jobId };
   }
 
-  /** Trains now and resolves once the new model serves (CLI `train`, demo, tests); rejects with the job's error. */
+  /**
+   * Trains on everything stored now and resolves once that model serves (CLI `train`, demo,
+   * tests); rejects with the job's error. A running job is joined when it already covers all
+   * stored feedback, else awaited and followed by a fresh one.
+   */
   async trainNow(): Promise<void> {
+    const running = this.job;
+    if (running && running.covers < this.store.maxFeedbackId()) await running.done.catch(() => undefined);
     await this.request().done;
   }
 

@@ -9,6 +9,13 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/**
+ * How long an idle keep-alive connection stays open. Longer than clients' and load balancers' own
+ * idle timeouts (undici 4 s, nginx 60 s, AWS ALB 60 s), so the client side always closes first: a
+ * server closing a socket the client is just reusing is what surfaces as ECONNRESET.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 /** Serves `app` over HTTP/1.1; resolves once the socket is bound, rejects if it cannot be (e.g. EADDRINUSE). */
 export function listen(
   app: { fetch: (request: Request) => Response | Promise<Response> },
@@ -16,6 +23,9 @@ export function listen(
 ): Promise<Listening> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host }) as Server;
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    // Node requires the headers timeout to exceed the keep-alive timeout.
+    server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
     const shutdown = gracefulClose(server);
     server.once('error', reject);
     server.once('listening', () => {
@@ -28,7 +38,7 @@ export function listen(
 
 /**
  * server.close() stops accepting and waits for every socket to end, but a keep-alive socket
- * only ends on its idle timeout (5 s), even after its last response. So idle sockets are closed
+ * only ends on its idle timeout (KEEP_ALIVE_TIMEOUT_MS), even after its last response. So idle sockets are closed
  * at once, and each socket whose response finishes during shutdown is closed as soon as it is idle.
  */
 function gracefulClose(server: Server): () => Promise<void> {

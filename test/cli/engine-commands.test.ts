@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { reportError } from '../../src/cli/errors.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
@@ -65,6 +66,28 @@ describe('serve', () => {
     expect(recs).toMatchObject({ userId: 'u4', recommendations: [{ itemId: 'z' }] });
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
+  });
+
+  it('refuses a missing database naming --create, and with --create starts empty and fills over HTTP', async () => {
+    const fresh = tmp.path('new-shop.db');
+    const refused = await cli('serve', '--db', fresh, '--port', '0');
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringMatching(/^liverec: database .*new-shop\.db does not exist; pass --create/) });
+    expect(existsSync(fresh)).toBe(false);
+
+    const server = start(['serve', '--db', fresh, '--create', '--port', '0'], /listening on (http:\/\/\S+)/);
+    const [, url] = await server.ready;
+    expect(await (await fetch(`${url}/health`)).json()).toMatchObject({ status: 'ok', model: { version: null, status: 'empty' }, items: 0, feedback: 0 });
+    const json = { 'content-type': 'application/json' };
+    const items = await fetch(`${url}/v1/items`, { method: 'POST', headers: json, body: JSON.stringify([{ itemId: 'p1', categories: ['tea'] }, { itemId: 'p2' }]) });
+    expect(items.status).toBe(200);
+    const events = [{ userId: 'u1', itemId: 'p1', type: 'purchase' }, { userId: 'u2', itemId: 'p1', type: 'click' }];
+    const posted = await fetch(`${url}/v1/feedback`, { method: 'POST', headers: json, body: JSON.stringify(events) });
+    expect(await posted.json()).toMatchObject({ accepted: 2, duplicates: 0 });
+    const recs = await (await fetch(`${url}/v1/users/u3/recommendations?n=1`)).json();
+    expect(recs).toMatchObject({ userId: 'u3', modelVersion: null, recommendations: [{ itemId: 'p1' }] });
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(existsSync(fresh)).toBe(true);
   });
 });
 
