@@ -1,5 +1,5 @@
 import { NotFoundError } from '../store/errors.ts';
-import type { Store } from '../store/types.ts';
+import type { ModelMeta, Store } from '../store/types.ts';
 import type { EngineConfig } from './config.ts';
 import { scrubModel, type FitRunner } from './fit-job.ts';
 import type { Ingest } from './ingest.ts';
@@ -86,14 +86,28 @@ export class Privacy {
     for (const userId of users) serving.baseline?.forget(userId);
   }
 
-  /** Rewrites the newest saved model without the users: on the scrub thread for a file, here for an in-memory store. */
+  /**
+   * Rewrites the newest saved model without the users, on the scrub thread for a file. Should
+   * that fail (a saved model gone corrupt, the thread lost), or for an in-memory store, the
+   * serving model — already scrubbed — is saved here as the only version instead: slower, but
+   * the erasure is never answered before the id has left the file.
+   */
   private async scrubSaved(serving: ServingModel, users: string[], items: string[]): Promise<void> {
     const location = this.store.location();
-    const { algorithm, params, metrics, trainedAt, feedbackWatermark } = serving.meta;
-    const saved = location
-      ? await this.scrubber.scrub({ config: this.config, source: { db: location }, users, items })
-      : this.store.saveModel({ algorithm, params, metrics, trainedAt, feedbackWatermark }, serving.model.save(), 1);
-    if (saved && saved.feedbackWatermark === serving.meta.feedbackWatermark) serving.meta = saved;
+    let saved: ModelMeta | null = null;
+    if (location) {
+      try {
+        saved = await this.scrubber.scrub({ config: this.config, source: { db: location }, users, items });
+      } catch (error) {
+        this.warnings.add(`scrubbing the saved model on its thread failed (${(error as Error).message}); saved the serving model instead`);
+      }
+    }
+    if (!saved) {
+      const { algorithm, params, metrics, trainedAt, feedbackWatermark } = serving.meta;
+      saved = this.store.saveModel({ algorithm, params, metrics, trainedAt, feedbackWatermark }, serving.model.save(), 1);
+    }
+    // A newer model the thread scrubbed belongs to a retrain about to swap in (which erases again at the swap).
+    if (saved.feedbackWatermark === serving.meta.feedbackWatermark) serving.meta = saved;
   }
 
   /** Retention: feedback older than `retentionDays` leaves the store; cached histories reset. */

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
 import { NotFoundError } from '../../src/store/errors.ts';
 import type { ServingState } from '../../src/engine/serving-state.ts';
+import { loadModel } from '../../src/model/index.ts';
+import type { FitRunner } from '../../src/engine/fit-job.ts';
+import { Trainer } from '../../src/engine/trainer.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { SHOP_ITEMS, SHOP_PARAMS, T0, shopFeedback } from '../fixtures/shop.ts';
 
@@ -70,6 +74,46 @@ describe('privacy', () => {
     expect(entry.subject).not.toContain('alice');
     // Her erased id is served as a stranger from now on.
     expect(engine.recommend(SECRET_USER, { n: 3 }).recommendations).toHaveLength(3);
+  });
+
+  it('erases from the file even when the saved model cannot be scrubbed (corrupt): the serving model is saved instead', async () => {
+    const { engine, store, path } = await shop();
+    const raw = new Database(path);
+    raw.prepare('UPDATE models SET bytes = zeroblob(64)').run();
+    raw.close();
+    expect(await engine.deleteUser(SECRET_USER)).toEqual({ deleted: 3 });
+    expect(engine.health().warnings.some((w) => w.includes('scrubbing the saved model'))).toBe(true);
+    expect(fileText(path)).not.toContain(SECRET_USER);
+    const [only, ...older] = store.latestModels();
+    expect(older).toEqual([]);
+    expect(engine.model().version).toBe(only.version);
+    expect(loadModel(store.loadModelBytes(only.version)).hasUser(SECRET_USER)).toBe(false);
+  });
+
+  it('erases a user again from the model of a retrain that was running when they were erased', async () => {
+    // In memory, the training set is read before the fit starts, so the gate below holds a fit
+    // whose data still has the user.
+    const store = SqliteStore.open(':memory:');
+    const real = new Trainer();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held: FitRunner = {
+      fit: async (request, onProgress) => (await gate, real.fit(request, onProgress)),
+      scrub: (request) => real.scrub(request),
+      close: () => real.close(),
+    };
+    const engine = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0 }, Date.now, held);
+    open.push({ engine, store });
+    engine.upsertItems(SHOP_ITEMS);
+    engine.importFeedback([...shopFeedback(), { userId: SECRET_USER, itemId: 'h1', type: 'purchase', value: null, timestamp: T0 }]);
+    const training = engine.trainNow();
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(await engine.deleteUser(SECRET_USER)).toEqual({ deleted: 1 });
+    await training;
+    const model = (engine as unknown as { state: ServingState }).state.model!;
+    expect(model.hasUser(SECRET_USER)).toBe(false);
+    expect(loadModel(store.loadModelBytes(store.latestModels()[0].version)).hasUser(SECRET_USER)).toBe(false);
   });
 
   it('keeps erased users out of a restart', async () => {
