@@ -172,6 +172,23 @@ function memorySection(f: Json): string {
   );
 }
 
+function retrainSection(f: Json): string {
+  const rows = (f.results as Json[]).map((r) => [
+    r.dataset,
+    `${int(r.users)} × ${int(r.items)}`,
+    int(r.interactions),
+    r.threads,
+    secs(r.medianSeconds),
+    `${secs(r.readSeconds)} + ${secs(r.fitSeconds)}`,
+    r.threads > 1 ? ratio(r.speedup) : '–',
+    `${r.eventLoopDelayMs.p99.toFixed(1)} ms / ${r.eventLoopDelayMs.max.toFixed(1)} ms`,
+  ]);
+  return `${header('Retrain, as the server runs it', f)}\n${table(
+    ['data', 'users × items', 'interactions', 'threads', 'request → serving (median)', 'read log + fit (training thread, last run)', 'speed-up', 'event-loop delay p99 / max'],
+    rows,
+  )}`;
+}
+
 function replaySection(f: Json): string {
   const modes = Object.values(f.modes ?? {}) as Json[];
   const k = modes[0]?.k ?? f.params?.k ?? 10;
@@ -284,6 +301,7 @@ const SECTIONS: Array<[string, (f: Json) => string]> = [
   ['foldin', foldinSection],
   ['http', httpSection],
   ['memory', memorySection],
+  ['retrain', retrainSection],
   ['replay', replaySection],
 ];
 
