@@ -31,10 +31,10 @@ type Modes = Partial<Record<ReplayMode, ReplayResult>>;
 
 const rows = readInteractions(root + dataset);
 
-function run(label: string, extra: Partial<ReplayOptions>): Modes {
+async function run(label: string, extra: Partial<ReplayOptions>): Promise<Modes> {
   const modes: Modes = {};
   for (const mode of REPLAY_MODES) {
-    const r = (modes[mode] = replay(rows, { ...settings, ...extra, mode }));
+    const r = (modes[mode] = await replay(rows, { ...settings, ...extra, mode }));
     console.log(
       `${label.padEnd(14)} ${mode.padEnd(16)} hit-rate@${r.k} ${r.hitRate.toFixed(4)}  NDCG@${r.k} ${r.ndcg.toFixed(4)}  ` +
         `${r.events} events  ${r.eventsPerSecond.toFixed(0)} events/s  (${r.msPerEvent.toFixed(3)} ms/event, ${r.retrains} retrains)`,
@@ -43,11 +43,11 @@ function run(label: string, extra: Partial<ReplayOptions>): Modes {
   return modes;
 }
 
-const modes = run('flat', {});
-const decay = HALF_LIVES.map((halfLifeDays) => ({
-  halfLifeDays,
-  modes: run(halfLifeDays === 0 ? 'stars, no decay' : `decay ${halfLifeDays} d`, { signals: 'decay', halfLifeDays }),
-}));
+const modes = await run('flat', {});
+const decay = [];
+for (const halfLifeDays of HALF_LIVES) {
+  decay.push({ halfLifeDays, modes: await run(halfLifeDays === 0 ? 'stars, no decay' : `decay ${halfLifeDays} d`, { signals: 'decay', halfLifeDays }) });
+}
 
 console.log('\nvs flat (relative change of hit-rate / NDCG; ms/event flat → decay)');
 for (const { halfLifeDays, modes: d } of decay) {
@@ -63,8 +63,8 @@ for (const { halfLifeDays, modes: d } of decay) {
 // Fold-in cost, flat vs decay (365 d), in interleaved rounds so load drifts hit both alike.
 const rounds: Record<'flat' | 'decay', number[]> = { flat: [], decay: [] };
 for (let round = 0; round < TIMING_ROUNDS; round++) {
-  rounds.flat.push(replay(rows, { ...settings, mode: 'fold-in' }).msPerEvent);
-  rounds.decay.push(replay(rows, { ...settings, mode: 'fold-in', signals: 'decay', halfLifeDays: 365 }).msPerEvent);
+  rounds.flat.push((await replay(rows, { ...settings, mode: 'fold-in' })).msPerEvent);
+  rounds.decay.push((await replay(rows, { ...settings, mode: 'fold-in', signals: 'decay', halfLifeDays: 365 })).msPerEvent);
 }
 const foldInTiming = {
   rounds: TIMING_ROUNDS,

@@ -72,16 +72,16 @@ export function registerReplay(program: Command): void {
     .option('--half-life-days <d>', 'decay: days after which a rating counts half (0 = no decay)', nonNegative, DEFAULT_HALF_LIFE_DAYS)
     .option('--json', 'print the results as one JSON object on the last line (shape below)')
     .addHelpText('after', HELP_AFTER)
-    .action(function (this: Command, flags: ReplayFlags) {
+    .action(async function (this: Command, flags: ReplayFlags) {
       try {
-        run(flags, io(this));
+        await run(flags, io(this));
       } catch (err) {
         this.error(`error: ${describe(err, flags.events)}`);
       }
     });
 }
 
-function run(flags: ReplayFlags, out: Io): void {
+async function run(flags: ReplayFlags, out: Io): Promise<void> {
   const params = modelParams(flags);
   const rows = readInteractions(flags.events);
   const modes = flags.mode === 'all' ? [...REPLAY_MODES] : [flags.mode];
@@ -92,7 +92,7 @@ function run(flags: ReplayFlags, out: Io): void {
     const results: Modes = (runs[signals] = {});
     const label = kinds.length > 1 ? `${signals} ` : '';
     for (const mode of modes) {
-      results[mode] = replay(rows, {
+      results[mode] = await replay(rows, {
         mode,
         trainFraction: flags.trainFraction,
         k: flags.k,

@@ -1,4 +1,5 @@
 import { createModel } from '../model/index.ts';
+import type { Recommender } from '../model/types.ts';
 import type { FeedbackInput, ItemInput, ItemRecord, Store } from '../store/types.ts';
 import { NotFoundError } from '../store/errors.ts';
 import { CoreBank } from '../wasm/core-bank.ts';
@@ -203,6 +204,11 @@ export class Engine implements EngineApi {
       feedback: this.store.countFeedback(),
       quarantinedUsers: this.profiles.quarantined,
     };
+  }
+
+  /** The model answers come from (null before the first), for diagnostics such as replay's; serve through the verbs above. */
+  get servingModel(): Recommender | null {
+    return this.state.model;
   }
 
   observe(observer: EngineObserver): () => void {

@@ -3,28 +3,37 @@
  * is first predicted, then learned from. It measures what liverec is built for — profiles that
  * change with every feedback — which a frozen train/test split cannot show.
  *
- * Per test event (u, i): the current model recommends k items for u, leaving out what u has
- * already seen; a hit scores NDCG 1/log2(rank + 1). Then the event is ingested by mode:
- *   static           nothing changes: the model and every user's history stay as trained
- *   fold-in          the event joins u's history and u is folded in (new users get added)
- *   fold-in+retrain  fold-in, plus a fresh model on every event so far, every `retrainEvery`
- * Every test event counts, including ones that cannot be hits: an item the model does not know,
- * or an item u has already seen (seen items are left out, so a re-interaction always misses;
- * `repeatEvents` says how many there were, so 1 − repeatEvents/events bounds the hit rate).
+ * It drives the engine itself (src/engine: an in-memory store, live ingest, serving, retraining
+ * on the training thread), so what it reports is what a server does with the same events:
  *
- * What a user's events become as model input is set by `signals`, for the initial fit, every
- * fold-in and every retrain alike:
- *   flat   weight 1 per event (repeats summed), or the rating for rating models
- *   decay  the engine's own signals.ts: each event is a `rating` of its value, weighted per star
- *          and decayed by the rating half-life measured from the user's own latest event, as a
- *          live engine turns a stored history into a profile
+ * Per test event (u, i): the engine recommends k items for u (leaving out what u has already
+ * seen; users without a profile get its cold-start popularity); a hit scores NDCG
+ * 1/log2(rank + 1). Then the event is ingested by mode:
+ *   static           nothing changes: the model, histories and popularity stay as trained
+ *   fold-in          the event is posted live, as POST /v1/feedback: stored, the user folded
+ *                    in (new users added), an item the model never trained on folded in from
+ *                    its feedback
+ *   fold-in+retrain  fold-in, plus a retrain on every event so far, every `retrainEvery`
+ * The event's timestamp is the engine's clock, and flood detection is off (a dataset's bulk
+ * rating sessions are not bots). Every test event counts, including ones that cannot be hits:
+ * an item the model does not know, or an item u has already seen (seen items are left out, so a
+ * re-interaction always misses; `repeatEvents` says how many there were, so
+ * 1 − repeatEvents/events bounds the hit rate).
+ *
+ * What a user's events become as model input is the engine's signals.ts, configured by `signals`:
+ *   flat   each event a rating of weight 1 (or `weight(row)`), never decayed; rating models
+ *          see the rating itself. Repeats of a (user, item) pair keep the latest.
+ *   decay  each event a rating of its value, weighted per star and decayed by the rating
+ *          half-life measured from the user's own latest event, as a live engine turns a stored
+ *          history into a profile
  */
-import { Interactions, type DuplicatePolicy } from '../data/interactions.ts';
 import { DEFAULT_CONFIG, resolveConfig, type EngineConfig } from '../engine/config.ts';
-import { userSignals } from '../engine/signals.ts';
+import { Engine } from '../engine/engine.ts';
 import { InvalidInputError } from '../errors.ts';
 import { createModel, isExplicit } from '../model/index.ts';
-import type { Algorithm, Recommender, UserInteraction } from '../model/types.ts';
+import type { Algorithm } from '../model/types.ts';
+import { SqliteStore } from '../store/sqlite.ts';
+import type { FeedbackInput } from '../store/types.ts';
 import type { RatingRow } from './readers.ts';
 
 export const REPLAY_MODES = ['static', 'fold-in', 'fold-in+retrain'] as const;
@@ -59,8 +68,8 @@ export interface ReplayOptions {
   /** decay: days after which a rating counts half (0 = never decays: star weights only). Default 365. */
   halfLifeDays?: number;
   /**
-   * flat: the implicit weight of one event (repeats of a (user, item) pair add up). Defaults
-   * to 1; for rating models (als, svd) it defaults to the rating, and repeats keep the last one.
+   * flat: the weight of one event (a repeated (user, item) pair keeps its latest). Defaults to
+   * 1; for rating models (als, svd) to the rating.
    */
   weight?: (row: RatingRow) => number;
   /** Called every PROGRESS_EVERY test events and at the end. */
@@ -108,15 +117,23 @@ export interface ReplayResult {
 
 const PROGRESS_EVERY = 1000;
 
-export function replay(rows: readonly RatingRow[], options: ReplayOptions): ReplayResult {
+/** Events per import batch when loading the training part. */
+const IMPORT_BATCH = 50_000;
+
+export async function replay(rows: readonly RatingRow[], options: ReplayOptions): Promise<ReplayResult> {
   const {
     mode, trainFraction = 0.8, k = 10, algorithm = 'implicit-als', params = {}, retrainEvery = 5000, windows = 10,
     signals = 'flat', halfLifeDays = DEFAULT_HALF_LIFE_DAYS,
   } = options;
   checkOptions(mode, trainFraction, k, retrainEvery, windows);
+  checkSignals(signals, halfLifeDays, options.weight);
+  // Params are checked before any event is stored, naming the bad one.
+  const probe = createModel(algorithm, params);
+  const resolved = { ...probe.params };
+  probe.dispose();
   const explicit = isExplicit(algorithm as Algorithm);
-  const config = checkSignals(signals, halfLifeDays, options.weight);
-  const histories: Histories = config ? new DecayHistories(config, explicit) : new FlatHistories(options.weight, explicit);
+  const weight = signals === 'flat' ? (options.weight ?? (explicit ? (row: RatingRow) => row.value : () => 1)) : (row: RatingRow) => row.value;
+  const config = engineConfig(algorithm as Algorithm, params, signals, halfLifeDays);
 
   // Array.prototype.sort is stable, so events with equal timestamps keep file order.
   const events = [...rows].sort((a, b) => a.timestamp - b.timestamp);
@@ -128,67 +145,92 @@ export function replay(rows: readonly RatingRow[], options: ReplayOptions): Repl
     );
   }
   const testCount = events.length - trainCount;
+  const toEvent = (row: RatingRow): FeedbackInput => ({ userId: row.user, itemId: row.item, type: 'rating', value: weight(row), timestamp: row.timestamp });
 
-  const fitStart = performance.now();
-  let { model, popularity } = fitOn(histories.data(events.slice(0, trainCount)), algorithm, params);
-  const trainSeconds = (performance.now() - fitStart) / 1000;
+  let now = events[0].timestamp;
+  const store = SqliteStore.open(':memory:');
+  const engine = Engine.open(store, config, () => now);
+  try {
+    for (let t = 0; t < trainCount; t += IMPORT_BATCH) engine.importFeedback(events.slice(t, Math.min(t + IMPORT_BATCH, trainCount)).map(toEvent));
+    now = events[trainCount - 1].timestamp;
+    const fitStart = performance.now();
+    await engine.trainNow();
+    const trainSeconds = (performance.now() - fitStart) / 1000;
 
-  for (let t = 0; t < trainCount; t++) histories.add(events[t]);
+    const seen = new Map<string, Set<string>>();
+    const see = (row: RatingRow) => {
+      let items = seen.get(row.user);
+      if (!items) seen.set(row.user, (items = new Set()));
+      items.add(row.item);
+    };
+    for (let t = 0; t < trainCount; t++) see(events[t]);
 
-  const gains = new Float64Array(testCount);
-  let repeatEvents = 0, unknownItemEvents = 0, coldUserEvents = 0, retrains = 0, busyMs = 0;
-  for (let j = 0; j < testCount; j++) {
-    const e = events[trainCount + j];
-    const start = performance.now();
-    const seen = histories.seen(e.user);
-    let recs: string[];
-    if (model.hasUser(e.user)) {
-      recs = model.recommend(e.user, { n: k }).map((s) => s.itemId);
-    } else {
-      recs = popularity.top(k, seen);
-      coldUserEvents++;
-    }
-    const rank = recs.indexOf(e.item) + 1;
-    gains[j] = rank > 0 ? 1 / Math.log2(rank + 1) : 0;
-    if (seen?.has(e.item)) repeatEvents++;
-    if (!model.hasItem(e.item)) unknownItemEvents++;
+    const gains = new Float64Array(testCount);
+    let repeatEvents = 0, unknownItemEvents = 0, coldUserEvents = 0, retrains = 0, busyMs = 0;
+    for (let j = 0; j < testCount; j++) {
+      const e = events[trainCount + j];
+      now = e.timestamp;
+      const start = performance.now();
+      const model = engine.servingModel!;
+      if (!model.hasProfile(e.user)) coldUserEvents++;
+      if (seen.get(e.user)?.has(e.item)) repeatEvents++;
+      if (!model.hasItem(e.item)) unknownItemEvents++;
+      const recs = engine.recommend(e.user, { n: k }).recommendations;
+      const rank = recs.findIndex((r) => r.itemId === e.item) + 1;
+      gains[j] = rank > 0 ? 1 / Math.log2(rank + 1) : 0;
 
-    if (mode !== 'static') {
-      histories.add(e);
-      foldIn(model, e.user, histories);
-      const done = j + 1;
-      // A refit after the last event could not change any score, so it is skipped.
-      if (mode === 'fold-in+retrain' && done % retrainEvery === 0 && done < testCount) {
-        ({ model, popularity } = fitOn(histories.data(events.slice(0, trainCount + done)), algorithm, params));
-        retrains++;
+      if (mode !== 'static') {
+        see(e);
+        await engine.addFeedback(toEvent(e), k);
+        const done = j + 1;
+        // A refit after the last event could not change any score, so it is skipped.
+        if (mode === 'fold-in+retrain' && done % retrainEvery === 0 && done < testCount) {
+          await engine.trainNow();
+          retrains++;
+        }
       }
+      busyMs += performance.now() - start;
+      if (options.onProgress && ((j + 1) % PROGRESS_EVERY === 0 || j + 1 === testCount)) options.onProgress(j + 1, testCount);
     }
-    busyMs += performance.now() - start;
-    if (options.onProgress && ((j + 1) % PROGRESS_EVERY === 0 || j + 1 === testCount)) options.onProgress(j + 1, testCount);
-  }
 
-  const total = summarise(gains, 0, testCount);
-  return {
-    mode,
-    algorithm: model.algorithm,
-    params: { ...model.params },
-    signals,
-    halfLifeDays: config ? halfLifeDays : null,
-    decayFloor: config ? config.decayFloor : null,
-    k,
-    trainEvents: trainCount,
-    events: testCount,
-    hitRate: total.hitRate,
-    ndcg: total.ndcg,
-    repeatEvents,
-    unknownItemEvents,
-    coldUserEvents,
-    retrains,
-    trainSeconds,
-    eventsPerSecond: busyMs > 0 ? testCount / (busyMs / 1000) : Infinity,
-    msPerEvent: busyMs / testCount,
-    windows: slices(gains, events.slice(trainCount), windows),
-  };
+    const total = summarise(gains, 0, testCount);
+    return {
+      mode,
+      algorithm: algorithm as Algorithm,
+      params: resolved,
+      signals,
+      halfLifeDays: signals === 'decay' ? halfLifeDays : null,
+      decayFloor: signals === 'decay' ? config.decayFloor : null,
+      k,
+      trainEvents: trainCount,
+      events: testCount,
+      hitRate: total.hitRate,
+      ndcg: total.ndcg,
+      repeatEvents,
+      unknownItemEvents,
+      coldUserEvents,
+      retrains,
+      trainSeconds,
+      eventsPerSecond: busyMs > 0 ? testCount / (busyMs / 1000) : Infinity,
+      msPerEvent: busyMs / testCount,
+      windows: slices(gains, events.slice(trainCount), windows),
+    };
+  } finally {
+    await engine.close();
+    store.close();
+  }
+}
+
+/**
+ * The engine's settings for a replay: every event is a rating, weighted per star by the rating
+ * rule (flat: weight 1 per star and no decay, the row's weight carried as the value); no
+ * background retrains (the replay retrains at fixed points), no flood guard, no segments.
+ */
+function engineConfig(algorithm: Algorithm, params: Record<string, unknown>, signals: ReplaySignals, halfLifeDays: number): EngineConfig {
+  return resolveConfig({
+    algorithm, params, retrainEvery: 0, retrainMinutes: 0, floodEventsPerSecond: 0, segments: 0, keepModels: 1, createMissingItems: true,
+    signals: { rating: { weight: 1, halfLifeDays: signals === 'decay' ? halfLifeDays : 0 } },
+  });
 }
 
 function checkOptions(mode: string, trainFraction: number, k: number, retrainEvery: number, windows: number): void {
@@ -203,156 +245,15 @@ function checkOptions(mode: string, trainFraction: number, k: number, retrainEve
   }
 }
 
-/** The engine config behind decay mode (null for flat), after checking the signal options. */
-function checkSignals(signals: string, halfLifeDays: number, weight: ReplayOptions['weight']): EngineConfig | null {
+function checkSignals(signals: string, halfLifeDays: number, weight: ReplayOptions['weight']): void {
   if (!(REPLAY_SIGNALS as readonly string[]).includes(signals)) {
     throw new InvalidInputError(`unknown signals '${signals}': expected one of ${REPLAY_SIGNALS.join(', ')}`, 'signals');
   }
-  if (signals === 'flat') return null;
+  if (signals === 'flat') return;
   if (!(halfLifeDays >= 0 && Number.isFinite(halfLifeDays))) {
     throw new InvalidInputError(`halfLifeDays must be a non-negative number, got ${halfLifeDays}`, 'halfLifeDays');
   }
   if (weight) throw new InvalidInputError('a custom weight applies to flat signals only; decay weighs events as the engine does', 'weight');
-  return resolveConfig({ signals: { rating: { halfLifeDays } } });
-}
-
-/** Every user's events so far, and what they become as model input. */
-interface Histories {
-  /** Records one event (events arrive in time order). */
-  add(row: RatingRow): void;
-  /** Items the user has interacted with so far, or undefined for a user with no events. */
-  seen(user: string): ReadonlySet<string> | ReadonlyMap<string, unknown> | undefined;
-  /** The user's whole history as model input. */
-  input(user: string): UserInteraction[];
-  /** Model input for a fit on `rows`, the time-ordered events so far. */
-  data(rows: readonly RatingRow[]): Interactions;
-}
-
-/** One weight per event, combined per (user, item) by the duplicate policy: the historical replay. */
-class FlatHistories implements Histories {
-  private readonly users = new Map<string, Map<string, number>>();
-  private readonly weight: (row: RatingRow) => number;
-  private readonly duplicates: DuplicatePolicy;
-
-  constructor(weight: ((row: RatingRow) => number) | undefined, explicit: boolean) {
-    this.duplicates = explicit ? 'last' : 'sum';
-    this.weight = weight ?? (explicit ? (row: RatingRow) => row.value : () => 1);
-  }
-
-  add(row: RatingRow): void {
-    let history = this.users.get(row.user);
-    if (!history) this.users.set(row.user, (history = new Map()));
-    const value = this.weight(row);
-    const prev = history.get(row.item);
-    history.set(row.item, prev !== undefined && this.duplicates === 'sum' ? prev + value : value);
-  }
-
-  seen(user: string): ReadonlyMap<string, number> | undefined {
-    return this.users.get(user);
-  }
-
-  input(user: string): UserInteraction[] {
-    return Array.from(this.users.get(user) ?? [], ([itemId, value]) => ({ itemId, value }));
-  }
-
-  data(rows: readonly RatingRow[]): Interactions {
-    return Interactions.from(rows.map((row) => ({ userId: row.user, itemId: row.item, value: this.weight(row) })), this.duplicates);
-  }
-}
-
-type SignalEvent = { itemId: string; type: 'rating'; value: number; timestamp: number };
-
-const toEvent = (row: RatingRow): SignalEvent => ({ itemId: row.item, type: 'rating', value: row.value, timestamp: row.timestamp });
-
-/**
- * Each user's events kept whole and turned into input by the engine's userSignals() on every
- * use, as Engine.refresh (fold-in) and buildTrainingSet (retrain) do.
- */
-class DecayHistories implements Histories {
-  private readonly events = new Map<string, SignalEvent[]>();
-  private readonly items = new Map<string, Set<string>>();
-
-  constructor(
-    private readonly config: EngineConfig,
-    private readonly explicit: boolean,
-  ) {}
-
-  add(row: RatingRow): void {
-    let events = this.events.get(row.user);
-    if (!events) {
-      this.events.set(row.user, (events = []));
-      this.items.set(row.user, new Set());
-    }
-    events.push(toEvent(row));
-    this.items.get(row.user)!.add(row.item);
-  }
-
-  seen(user: string): ReadonlySet<string> | undefined {
-    return this.items.get(user);
-  }
-
-  input(user: string): UserInteraction[] {
-    return userSignals(this.events.get(user) ?? [], this.config, this.explicit);
-  }
-
-  /**
-   * Rows are emitted in time order of each (user, item) pair's first event, as flat mode does,
-   * so users and items get the same indices and both modes start from the same seeded factors
-   * and break popularity ties alike. Pairs userSignals() drops (a total of 0) are left out.
-   */
-  data(rows: readonly RatingRow[]): Interactions {
-    const byUser = new Map<string, SignalEvent[]>();
-    for (const row of rows) {
-      let events = byUser.get(row.user);
-      if (!events) byUser.set(row.user, (events = []));
-      events.push(toEvent(row));
-    }
-    const values = new Map<string, Map<string, number>>();
-    for (const [userId, events] of byUser) {
-      values.set(userId, new Map(userSignals(events, this.config, this.explicit).map(({ itemId, value }) => [itemId, value])));
-    }
-    const input: Array<{ userId: string; itemId: string; value: number }> = [];
-    for (const row of rows) {
-      const value = values.get(row.user)!.get(row.item);
-      if (value !== undefined) input.push({ userId: row.user, itemId: row.item, value });
-    }
-    return Interactions.from(input, 'last');
-  }
-}
-
-function fitOn(data: Interactions, algorithm: string, params: Record<string, unknown>): { model: Recommender; popularity: Popularity } {
-  return { model: createModel(algorithm, params).fit(data), popularity: new Popularity(data) };
-}
-
-/**
- * Refolds the user from their whole history. A new user whose items are all unknown to the
- * model is left out: their profile would be an all-zero vector that ranks items arbitrarily,
- * while staying unknown keeps them on the popularity fallback until a known item arrives.
- */
-function foldIn(model: Recommender, user: string, histories: Histories): void {
-  if (!model.hasUser(user) && ![...histories.seen(user)!.keys()].some((item) => model.hasItem(item))) return;
-  model.foldInUser(user, histories.input(user));
-}
-
-/**
- * Items by number of training users, most first; ties go to the item seen first, as in the
- * `popular` model. The cold-start answer for users the model does not know.
- */
-class Popularity {
-  private readonly order: string[];
-
-  constructor(data: Interactions) {
-    const counts = new Int32Array(data.items.size);
-    for (let t = 0; t < data.size; t++) counts[data.itemIdx[t]]++;
-    const indices = Array.from(counts.keys()).sort((a, b) => counts[b] - counts[a] || a - b);
-    this.order = indices.map((i) => data.items.id(i));
-  }
-
-  top(k: number, seen: { has(item: string): boolean } | undefined): string[] {
-    const out: string[] = [];
-    for (let t = 0; t < this.order.length && out.length < k; t++) if (!seen?.has(this.order[t])) out.push(this.order[t]);
-    return out;
-  }
 }
 
 function summarise(gains: Float64Array, from: number, to: number): { hitRate: number; ndcg: number } {

@@ -20,8 +20,8 @@ const TOY = [...TRAIN, ...timed([['u3', 'b'], ['u4', 'c'], ['u3', 'c']], 100)];
 const TOY_FRACTION = TRAIN.length / TOY.length;
 
 describe('replay: hand-computed toy with the popular model, k = 2', () => {
-  it('static: profiles stay as trained', () => {
-    const r = replay(TOY, { mode: 'static', algorithm: 'popular', k: 2, trainFraction: TOY_FRACTION, windows: 3 });
+  it('static: profiles stay as trained', async () => {
+    const r = (await replay(TOY, { mode: 'static', algorithm: 'popular', k: 2, trainFraction: TOY_FRACTION, windows: 3 }));
     // (u3, b): u3 saw {a} → [b, c], rank 1 → 1.
     // (u4, c): unknown user → popularity [a, b], miss → 0.
     // (u3, c): u3 still saw only {a} in static mode → [b, c], rank 2 → 1/log2(3).
@@ -35,32 +35,34 @@ describe('replay: hand-computed toy with the popular model, k = 2', () => {
     expect(r.windows.map((w) => [w.events, w.hitRate, w.ndcg])).toEqual([[1, 1, 1], [1, 0, 0], [1, 1, 1 / Math.log2(3)]]);
   });
 
-  it('fold-in: the event just ingested is excluded next time', () => {
-    const r = replay(TOY, { mode: 'fold-in', algorithm: 'popular', k: 2, trainFraction: TOY_FRACTION });
+  it('fold-in: the event just ingested is excluded next time', async () => {
+    const r = (await replay(TOY, { mode: 'fold-in', algorithm: 'popular', k: 2, trainFraction: TOY_FRACTION }));
     // (u3, b) → 1 as before; u3 now saw {a, b}. (u4, c) → 0. (u3, c): [c, d], rank 1 → 1.
     expect(r.hitRate).toBeCloseTo(2 / 3, 12);
     expect(r.ndcg).toBeCloseTo(2 / 3, 12);
   });
 
-  it('counts unknown items and repeats as misses, never skipping them', () => {
+  it('counts unknown items and repeats as misses, never skipping them', async () => {
     const rows = [...TRAIN, ...timed([['u1', 'new'], ['u3', 'a'], ['u3', 'b']], 100)];
-    const r = replay(rows, { mode: 'fold-in', algorithm: 'popular', k: 2, trainFraction: TRAIN.length / rows.length });
+    const r = (await replay(rows, { mode: 'fold-in', algorithm: 'popular', k: 2, trainFraction: TRAIN.length / rows.length }));
     expect(r.events).toBe(3);
     expect(r.unknownItemEvents).toBe(1);
     expect(r.repeatEvents).toBe(1); // u3 already had a from training
     expect(r.hitRate).toBeCloseTo(1 / 3, 12); // only (u3, b) hits
   });
 
-  it('sorts by timestamp, keeping file order for ties', () => {
+  it('sorts by timestamp, keeping file order for ties', async () => {
     const shuffled = [TOY[9], TOY[0], TOY[8], TOY[5], TOY[1], TOY[7], TOY[3], TOY[2], TOY[6], TOY[4]];
     const options = { mode: 'static', algorithm: 'popular', k: 2, trainFraction: TOY_FRACTION } as const;
-    expect(replay(shuffled, options)).toMatchObject({ ndcg: replay(TOY, options).ndcg, windows: replay(TOY, options).windows });
+    expect((await replay(shuffled, options))).toMatchObject({ ndcg: (await replay(TOY, options)).ndcg, windows: (await replay(TOY, options)).windows });
     // Same-second test events: fold-in order matters, and file order must decide it.
     const tied = (test: RatingRow[]) => [...TRAIN, ...test.map((r) => ({ ...r, timestamp: 100_000 }))];
     const foldIn = { ...options, mode: 'fold-in' } as const;
-    expect(replay(tied(TOY.slice(7)), foldIn).ndcg).toBeCloseTo(2 / 3, 12); // as in the fold-in case above
-    // (u3, c) first: [b, c] → 1/log2(3); then (u3, b) with {a, c} seen: [b, d] → 1.
-    expect(replay(tied([TOY[9], TOY[8], TOY[7]]), foldIn).ndcg).toBeCloseTo((1 / Math.log2(3) + 0 + 1) / 3, 12);
+    expect((await replay(tied(TOY.slice(7)), foldIn)).ndcg).toBeCloseTo(2 / 3, 12); // as in the fold-in case above
+    // (u3, c) first: [b, c] → 1/log2(3). Then the stranger (u4, c) gets the engine's live
+    // popularity, where c (2 users, one just now) now leads b (2 users, earlier): [a, c] →
+    // 1/log2(3). Then (u3, b) with {a, c} seen: [b, d] → 1.
+    expect((await replay(tied([TOY[9], TOY[8], TOY[7]]), foldIn)).ndcg).toBeCloseTo((2 / Math.log2(3) + 1) / 3, 12);
   });
 });
 
@@ -86,9 +88,9 @@ describe('replay: profiles that learn as feedback arrives', () => {
   const { rows, trainFraction } = clusterStream();
   const common = { algorithm: 'implicit-als', params: { factors: 2, iterations: 10, reg: 0.1, alpha: 10 }, k: 3, trainFraction };
 
-  it('fold-in beats static when later events depend on earlier test events', () => {
-    const frozen = replay(rows, { ...common, mode: 'static' });
-    const live = replay(rows, { ...common, mode: 'fold-in' });
+  it('fold-in beats static when later events depend on earlier test events', async () => {
+    const frozen = (await replay(rows, { ...common, mode: 'static' }));
+    const live = (await replay(rows, { ...common, mode: 'fold-in' }));
     expect(frozen.events).toBe(24);
     expect(live.events).toBe(24);
     expect(frozen.hitRate).toBe(0); // static keeps recommending A items
@@ -98,16 +100,16 @@ describe('replay: profiles that learn as feedback arrives', () => {
     expect(live.ndcg).toBeGreaterThan(frozen.ndcg);
   });
 
-  it('fold-in+retrain refits every retrainEvery events, skipping a refit after the last', () => {
-    const r = replay(rows, { ...common, mode: 'fold-in+retrain', retrainEvery: 8 });
+  it('fold-in+retrain refits every retrainEvery events, skipping a refit after the last', async () => {
+    const r = (await replay(rows, { ...common, mode: 'fold-in+retrain', retrainEvery: 8 }));
     expect(r.retrains).toBe(2); // after events 8 and 16; 24 is the end
     expect(r.hitRate).toBeGreaterThan(0.3);
     expect(r.eventsPerSecond).toBeGreaterThan(0);
     expect(r.msPerEvent).toBeCloseTo(1000 / r.eventsPerSecond, 6);
   });
 
-  it('windows partition the test events in time order', () => {
-    const r = replay(rows, { ...common, mode: 'fold-in', windows: 5 });
+  it('windows partition the test events in time order', async () => {
+    const r = (await replay(rows, { ...common, mode: 'fold-in', windows: 5 }));
     expect(r.windows.map((w) => w.events)).toEqual([4, 5, 5, 5, 5]);
     expect(r.windows.reduce((s, w) => s + w.events, 0)).toBe(r.events);
     for (let w = 1; w < r.windows.length; w++) expect(r.windows[w].from >= r.windows[w - 1].to).toBe(true);
@@ -115,7 +117,7 @@ describe('replay: profiles that learn as feedback arrives', () => {
     expect(weighted('hitRate')).toBeCloseTo(r.hitRate, 12);
     expect(weighted('ndcg')).toBeCloseTo(r.ndcg, 12);
     // More windows than events: one window per event.
-    expect(replay(rows, { ...common, mode: 'static', windows: 100 }).windows).toHaveLength(24);
+    expect((await replay(rows, { ...common, mode: 'static', windows: 100 })).windows).toHaveLength(24);
   });
 });
 
@@ -151,19 +153,19 @@ describe('replay: decay signals (hand-computed, item-knn, k = 1)', () => {
   // 2^(−1000/365) ≈ 0.150 (above the engine's decay floor).
   const d = decay('rating', 1000 * DAY, resolveConfig());
 
-  it('flat: the two old A items outvote the one recent B item, so A keeps the top spot', () => {
+  it('flat: the two old A items outvote the one recent B item, so A keeps the top spot', async () => {
     // Item columns: a0 = a1 = {3 A-fans, s1, s2}, a2 = {3 A-fans}: cos(a0, a2) = 3/√15 ≈ 0.775.
     // b0 = {3 B-fans, s1}, b1 = {3 B-fans}: cos(b0, b1) = 3/√12 ≈ 0.866; no A–B overlap
     // but s1, so cos(a0, b0) = 1/(√5·2) ≈ 0.224 and cos(a0, b1) = 0.
     // s1 (and s2 once b0 is folded in) has {a0, a1, b0}: a2 scores 2·0.775 = 1.549 > b1 0.866.
     for (const mode of ['static', 'fold-in'] as const) {
-      const r = run(mode, 'flat');
+      const r = await run(mode, 'flat');
       expect(r).toMatchObject({ signals: 'flat', halfLifeDays: null, decayFloor: null, events: 3, trainEvents: 20 });
       expect(r.windows.map((w) => w.hitRate)).toEqual([0, 0, 0]);
     }
   });
 
-  it('decay: the recent B item outweighs the faded A items, in training and in fold-in', () => {
+  it('decay: the recent B item outweighs the faded A items, in training and in fold-in', async () => {
     expect(d).toBeGreaterThan(resolveConfig().decayFloor);
     expect(d).toBeCloseTo(2 ** (-1000 / 365), 12);
     // Training: s1's a0, a1 weigh d (b0 is their latest event), s2's weigh 1 (a1 is theirs).
@@ -175,20 +177,20 @@ describe('replay: decay signals (hand-computed, item-knn, k = 1)', () => {
     // (s2, b0): s2 still has only {a0, a1}: a2 (2·cosA) beats b0 (2·cos(a0, b0), tiny) → miss.
     // (s2, b1): static still sees {a0, a1} → a2, a miss; fold-in has b0 now (age 0) and a0, a1
     //           1000 days older (weight d): the same scores as s1 → b1, a hit.
-    const frozen = run('static', 'decay');
+    const frozen = await run('static', 'decay');
     expect(frozen).toMatchObject({ signals: 'decay', halfLifeDays: 365, decayFloor: resolveConfig().decayFloor });
     expect(frozen.windows.map((w) => w.hitRate)).toEqual([1, 0, 0]);
     expect(frozen.hitRate).toBeCloseTo(1 / 3, 12);
-    const live = run('fold-in', 'decay');
+    const live = await run('fold-in', 'decay');
     expect(live.windows.map((w) => w.hitRate)).toEqual([1, 0, 1]);
     expect(live.hitRate).toBeCloseTo(2 / 3, 12);
     // k = 1: every hit is at rank 1.
     expect(live.ndcg).toBeCloseTo(live.hitRate, 12);
   });
 
-  it('half-life 0 keeps the star weights but never decays: with 1-star ratings it is flat', () => {
+  it('half-life 0 keeps the star weights but never decays: with 1-star ratings it is flat', async () => {
     for (const mode of ['static', 'fold-in'] as const) {
-      const r = run(mode, 'decay', 0);
+      const r = await run(mode, 'decay', 0);
       expect(r.halfLifeDays).toBe(0);
       expect(r.windows.map((w) => w.hitRate)).toEqual([0, 0, 0]);
     }
@@ -198,23 +200,23 @@ describe('replay: decay signals (hand-computed, item-knn, k = 1)', () => {
 describe('replay: decay signals with implicit ALS', () => {
   const { rows, trainFraction } = clusterStream();
   const common = { algorithm: 'implicit-als', params: { factors: 2, iterations: 10, reg: 0.1, alpha: 10 }, k: 3, trainFraction };
-  const metrics = (r: ReturnType<typeof replay>) => ({ hitRate: r.hitRate, ndcg: r.ndcg, windows: r.windows });
+  const metrics = (r: Awaited<ReturnType<typeof replay>>) => ({ hitRate: r.hitRate, ndcg: r.ndcg, windows: r.windows });
 
-  it('1-star ratings without decay give exactly the flat model: same ids, same weights, same fit', () => {
+  it('1-star ratings without decay give exactly the flat model: same ids, same weights, same fit', async () => {
     // The stream's rows are 1-star ratings one second apart: decay over seconds is ~1, but only
     // half-life 0 makes every weight exactly 1.
     for (const mode of ['static', 'fold-in', 'fold-in+retrain'] as const) {
-      const flat = replay(rows, { ...common, mode, retrainEvery: 8 });
-      const engine = replay(rows, { ...common, mode, retrainEvery: 8, signals: 'decay', halfLifeDays: 0 });
+      const flat = (await replay(rows, { ...common, mode, retrainEvery: 8 }));
+      const engine = (await replay(rows, { ...common, mode, retrainEvery: 8, signals: 'decay', halfLifeDays: 0 }));
       expect(metrics(engine)).toEqual(metrics(flat));
     }
   });
 
-  it('weighs ratings per star: 5-star events change the model where flat ignores the stars', () => {
+  it('weighs ratings per star: 5-star events change the model where flat ignores the stars', async () => {
     const starred = rows.map((r, t) => ({ ...r, value: t % 2 === 0 ? 5 : 0.5 }));
-    const flat = replay(starred, { ...common, mode: 'fold-in' });
-    expect(metrics(flat)).toEqual(metrics(replay(rows, { ...common, mode: 'fold-in' })));
-    const engine = replay(starred, { ...common, mode: 'fold-in', signals: 'decay', halfLifeDays: 0 });
+    const flat = (await replay(starred, { ...common, mode: 'fold-in' }));
+    expect(metrics(flat)).toEqual(metrics((await replay(rows, { ...common, mode: 'fold-in' }))));
+    const engine = (await replay(starred, { ...common, mode: 'fold-in', signals: 'decay', halfLifeDays: 0 }));
     expect(engine.windows.map((w) => w.ndcg)).not.toEqual(flat.windows.map((w) => w.ndcg));
   });
 });
@@ -266,24 +268,24 @@ describe('replay --signals (CLI)', () => {
 });
 
 describe('replay: rules', () => {
-  it.each([0, 1, -0.5, 1.5, NaN])('rejects trainFraction %s', (trainFraction) => {
-    expect(() => replay(TOY, { mode: 'static', trainFraction })).toThrow(/trainFraction/);
+  it.each([0, 1, -0.5, 1.5, NaN])('rejects trainFraction %s', async (trainFraction) => {
+    await expect(replay(TOY, { mode: 'static', trainFraction })).rejects.toThrow(/trainFraction/);
   });
 
-  it('rejects a fraction that leaves one side empty, an unknown mode and a bad k', () => {
-    expect(() => replay(TOY, { mode: 'static', trainFraction: 0.01 })).toThrow(/no training events/);
-    expect(() => replay(TOY, { mode: 'static', trainFraction: 0.99 })).toThrow(/no test events/);
-    expect(() => replay(TOY, { mode: 'live' as never })).toThrow(InvalidInputError);
-    expect(() => replay(TOY, { mode: 'static', k: 0 })).toThrow(/k must be a positive integer/);
+  it('rejects a fraction that leaves one side empty, an unknown mode and a bad k', async () => {
+    await expect(replay(TOY, { mode: 'static', trainFraction: 0.01 })).rejects.toThrow(/no training events/);
+    await expect(replay(TOY, { mode: 'static', trainFraction: 0.99 })).rejects.toThrow(/no test events/);
+    await expect(replay(TOY, { mode: 'live' as never })).rejects.toThrow(InvalidInputError);
+    await expect(replay(TOY, { mode: 'static', k: 0 })).rejects.toThrow(/k must be a positive integer/);
   });
 
-  it('rejects unknown signals, a negative or non-finite half-life, and a custom weight with decay', () => {
-    expect(() => replay(TOY, { mode: 'static', signals: 'fresh' as never })).toThrow(/unknown signals 'fresh'/);
+  it('rejects unknown signals, a negative or non-finite half-life, and a custom weight with decay', async () => {
+    await expect(replay(TOY, { mode: 'static', signals: 'fresh' as never })).rejects.toThrow(/unknown signals 'fresh'/);
     for (const halfLifeDays of [-1, NaN, Infinity]) {
-      expect(() => replay(TOY, { mode: 'static', signals: 'decay', halfLifeDays })).toThrow(/halfLifeDays must be a non-negative number/);
+      await expect(replay(TOY, { mode: 'static', signals: 'decay', halfLifeDays })).rejects.toThrow(/halfLifeDays must be a non-negative number/);
     }
-    expect(() => replay(TOY, { mode: 'static', signals: 'decay', weight: () => 2 })).toThrow(/flat signals only/);
+    await expect(replay(TOY, { mode: 'static', signals: 'decay', weight: () => 2 })).rejects.toThrow(/flat signals only/);
     // The half-life only matters for decay: flat ignores it.
-    expect(replay(TOY, { mode: 'static', algorithm: 'popular', k: 2, trainFraction: TOY_FRACTION, halfLifeDays: -1 }).halfLifeDays).toBeNull();
+    expect((await replay(TOY, { mode: 'static', algorithm: 'popular', k: 2, trainFraction: TOY_FRACTION, halfLifeDays: -1 })).halfLifeDays).toBeNull();
   });
 });
