@@ -1,5 +1,5 @@
 import { NotFoundError } from '../store/errors.ts';
-import type { AddFeedbackResult, FeedbackInput, ItemInput, Store } from '../store/types.ts';
+import { FEEDBACK_TYPES, type AddFeedbackResult, type FeedbackInput, type ItemInput, type Store } from '../store/types.ts';
 import type { Catalog } from './catalog.ts';
 import type { EngineConfig } from './config.ts';
 import { FloodGuard } from './flood.ts';
@@ -52,8 +52,11 @@ export class Ingest {
     private readonly recommend: (userId: string, rawUserId: string, n: number) => RecommendResult,
   ) {
     this.flood = new FloodGuard(config.floodEventsPerSecond, config.floodWindowSeconds);
+    // The log's popularity, summed in the database: at startup no event row crosses into JavaScript.
+    const counted = FEEDBACK_TYPES.filter((type) => type !== 'rating' && config.signals[type].weight > 0);
+    const { anchor, items } = store.decayedItemCounts(popularity.halfLifeMs, counted, config.signals.rating.weight);
     popularity.deferOrder();
-    store.forEachFeedback((row) => this.countPopularity(row));
+    for (const { itemId, weight } of items) popularity.add(itemId, anchor, weight);
   }
 
   upsertItems(items: ItemInput[]): number {

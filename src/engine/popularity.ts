@@ -19,7 +19,7 @@ export class Popularity {
   private unsorted = false;
   private anchor: number | null = null;
 
-  constructor(private readonly halfLifeMs: number) {}
+  constructor(readonly halfLifeMs: number) {}
 
   add(itemId: string, timestamp: number, weight = 1): void {
     this.anchor ??= timestamp;

@@ -147,6 +147,14 @@ export class SqliteStore implements Store {
     return guard(() => this.s.feedbackSince.all(afterId, limit) as FeedbackRecord[]);
   }
 
+  decayedItemCounts(halfLifeMs: number, types: FeedbackType[], ratingSign: number): { anchor: number; items: Array<{ itemId: string; weight: number }> } {
+    return guard(() => {
+      const anchor = (this.s.maxTimestamp.get() as number | null) ?? 0;
+      const items = this.s.decayedItemCounts.all({ anchor, halfLife: halfLifeMs, types: JSON.stringify(types), ratingSign: Math.sign(ratingSign) });
+      return { anchor, items: items as Array<{ itemId: string; weight: number }> };
+    });
+  }
+
   forEachFeedback(fn: (row: FeedbackRecord) => void): void {
     guard(() => {
       for (const row of this.s.allFeedback.iterate()) fn(row as FeedbackRecord);
@@ -334,6 +342,12 @@ function prepareStatements(db: Database.Database) {
     userFeedback: p(`SELECT ${FEEDBACK_COLUMNS} WHERE u.external_id = ? ORDER BY f.ts, f.id`),
     feedbackSince: p(`SELECT ${FEEDBACK_COLUMNS} WHERE f.id > ? ORDER BY f.id LIMIT ?`),
     allFeedback: p(`SELECT ${FEEDBACK_COLUMNS} ORDER BY f.id`),
+    maxTimestamp: p('SELECT max(ts) FROM feedback').pluck(),
+    decayedItemCounts: p(`SELECT i.external_id AS itemId,
+        sum(CASE WHEN @halfLife > 0 THEN pow(2, (f.ts - @anchor) * 1.0 / @halfLife) ELSE 1 END) AS weight
+      FROM feedback f JOIN items i ON i.id = f.item_id
+      WHERE f.type IN (SELECT value FROM json_each(@types)) OR (f.type = 'rating' AND sign(f.value) = @ratingSign AND @ratingSign <> 0)
+      GROUP BY f.item_id`),
     countFeedback: p('SELECT count(*) FROM feedback').pluck(),
     maxFeedbackId: p('SELECT coalesce(max(id), 0) FROM feedback').pluck(),
     getUser: p(`SELECT external_id AS userId, first_seen AS firstSeen, last_seen AS lastSeen, interactions,

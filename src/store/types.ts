@@ -108,6 +108,13 @@ export interface Store {
   userFeedback(userId: string): FeedbackRecord[];
   /** Rows with id > afterId in id order; no limit when `limit` is omitted. */
   feedbackSince(afterId: number, limit?: number): FeedbackRecord[];
+  /**
+   * Popularity of every item with counted events, aggregated in the database (one pass, no row
+   * reaches JavaScript): Σ 2^((ts − anchor)/halfLifeMs) over its events of the `types` given, plus
+   * its ratings whose value has the sign of `ratingSign` (0 counts no rating). The anchor is the
+   * newest event's timestamp, so every term is at most 1; halfLifeMs 0 counts events plainly.
+   */
+  decayedItemCounts(halfLifeMs: number, types: FeedbackType[], ratingSign: number): { anchor: number; items: Array<{ itemId: string; weight: number }> };
   /** Streams all feedback in id order. `fn` may read from the store but must not write to it. */
   forEachFeedback(fn: (row: FeedbackRecord) => void): void;
   /**

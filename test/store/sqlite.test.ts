@@ -9,7 +9,7 @@ import {
 } from '../../src/store/errors.ts';
 import { MIGRATIONS, migrate } from '../../src/store/migrations.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
-import type { FeedbackInput } from '../../src/store/types.ts';
+import type { FeedbackInput, FeedbackType } from '../../src/store/types.ts';
 
 let dir: string;
 const open: Array<{ close(): void }> = [];
@@ -130,6 +130,27 @@ describe('feedback queries', () => {
     const streamed: number[] = [];
     store.forEachFeedback((row) => streamed.push(row.id));
     expect(streamed).toEqual([1, 2, 3, 4]);
+  });
+
+  it('sums decayed popularity per item in the database, counting only the types and rating signs asked for', () => {
+    const store = memory();
+    const H = 1000;
+    const at = (userId: string, itemId: string, type: FeedbackType, ts: number, value: number | null = null) => ({ userId, itemId, type, value, timestamp: ts });
+    store.addFeedback(
+      [
+        at('a', 'i', 'click', 3000), at('b', 'i', 'click', 1000), at('c', 'j', 'view', 2000),
+        at('d', 'j', 'dislike', 3000), at('e', 'k', 'rating', 3000, 4), at('f', 'k', 'rating', 2000, -1),
+      ],
+      { createMissingItems: true },
+    );
+    const { anchor, items } = store.decayedItemCounts(H, ['click', 'view'], 1);
+    expect(anchor).toBe(3000);
+    const weights = Object.fromEntries(items.map((r) => [r.itemId, r.weight]));
+    // i: 2^0 + 2^-2; j: the view 2^-1 (dislikes not counted); k: the positive rating only, 2^0.
+    expect(weights).toEqual({ i: 1.25, j: 0.5, k: 1 });
+    // Half-life 0: plain counts; rating sign 0: no ratings.
+    const plain = store.decayedItemCounts(0, ['click'], 0);
+    expect(plain.items).toEqual([{ itemId: 'i', weight: 2 }]);
   });
 
   it('deleteUser removes only that user', () => {
