@@ -343,11 +343,13 @@ function prepareStatements(db: Database.Database) {
     feedbackSince: p(`SELECT ${FEEDBACK_COLUMNS} WHERE f.id > ? ORDER BY f.id LIMIT ?`),
     allFeedback: p(`SELECT ${FEEDBACK_COLUMNS} ORDER BY f.id`),
     maxTimestamp: p('SELECT max(ts) FROM feedback').pluck(),
-    decayedItemCounts: p(`SELECT i.external_id AS itemId,
-        sum(CASE WHEN @halfLife > 0 THEN pow(2, (f.ts - @anchor) * 1.0 / @halfLife) ELSE 1 END) AS weight
-      FROM feedback f JOIN items i ON i.id = f.item_id
-      WHERE f.type IN (SELECT value FROM json_each(@types)) OR (f.type = 'rating' AND sign(f.value) = @ratingSign AND @ratingSign <> 0)
-      GROUP BY f.item_id`),
+    // NOT INDEXED: one sequential scan and a sort beat walking the item index with a row lookup per event (2× here).
+    decayedItemCounts: p(`SELECT i.external_id AS itemId, w.weight AS weight FROM (
+        SELECT item_id, sum(CASE WHEN @halfLife > 0 THEN pow(2, (ts - @anchor) * 1.0 / @halfLife) ELSE 1 END) AS weight
+        FROM feedback NOT INDEXED
+        WHERE type IN (SELECT value FROM json_each(@types)) OR (type = 'rating' AND sign(value) = @ratingSign AND @ratingSign <> 0)
+        GROUP BY item_id
+      ) w JOIN items i ON i.id = w.item_id`),
     countFeedback: p('SELECT count(*) FROM feedback').pluck(),
     maxFeedbackId: p('SELECT coalesce(max(id), 0) FROM feedback').pluck(),
     getUser: p(`SELECT external_id AS userId, first_seen AS firstSeen, last_seen AS lastSeen, interactions,
