@@ -52,6 +52,12 @@ export interface ScrubRequest {
   items: string[];
 }
 
+/** A scrub's outcome: the rewritten model's registry entry (null when none is saved) and whether the WAL was emptied. */
+export interface Scrubbed {
+  saved: ModelMeta | null;
+  checkpointed: boolean;
+}
+
 /**
  * Where a fit is: `fitting` counts the model's steps (`done` of `total`, see each algorithm's
  * `fit`); `saving` follows the last step, with done = total.
@@ -65,7 +71,7 @@ export interface FitProgress {
 /** Runs jobs somewhere (the Trainer: on a worker thread), one at a time, reporting fit progress as it goes. */
 export interface FitRunner {
   fit(request: FitRequest, onProgress?: (progress: FitProgress) => void): Promise<FitResult>;
-  scrub(request: ScrubRequest): Promise<ModelMeta | null>;
+  scrub(request: ScrubRequest): Promise<Scrubbed>;
   close(): Promise<void>;
 }
 
@@ -115,22 +121,26 @@ export async function runFit(request: FitRequest, cores?: CoreBank, onProgress?:
 }
 
 /**
- * Removes erased users from the newest saved model and re-solves the items they touched, then
- * saves it as the only version (older ones still hold the users). The serving model did the same
- * in the request; this keeps the multi-megabyte re-serialisation off the serving thread.
+ * Removes erased users from the newest saved model and re-solves the items they touched, saves
+ * it as the only version (older ones still hold the users), then empties the WAL so no old page
+ * keeps them. The serving model did the same in the request; this keeps the multi-megabyte
+ * re-serialisation, and a checkpoint that may wait for a long read to end, off the serving thread.
  */
-export async function runScrub({ config, source, users, items }: ScrubRequest, cores?: CoreBank): Promise<ModelMeta | null> {
+export async function runScrub({ config, source, users, items }: ScrubRequest, cores?: CoreBank): Promise<Scrubbed> {
   return withStore(source, async (store) => {
     const meta = store!.latestModels()[0];
-    if (!meta) return null;
-    const model = loadModel(store!.loadModelBytes(meta.version), { cores });
-    try {
-      scrubModel(model, store!, config, users, items, new Set(store!.flaggedUsers()));
-      const { algorithm, params, metrics, trainedAt, feedbackWatermark } = meta;
-      return store!.saveModel({ algorithm, params, metrics, trainedAt, feedbackWatermark }, model.save(), 1);
-    } finally {
-      model.dispose();
+    let saved: ModelMeta | null = null;
+    if (meta) {
+      const model = loadModel(store!.loadModelBytes(meta.version), { cores });
+      try {
+        scrubModel(model, store!, config, users, items, new Set(store!.flaggedUsers()));
+        const { algorithm, params, metrics, trainedAt, feedbackWatermark } = meta;
+        saved = store!.saveModel({ algorithm, params, metrics, trainedAt, feedbackWatermark }, model.save(), 1);
+      } finally {
+        model.dispose();
+      }
     }
+    return { saved, checkpointed: store!.checkpoint() };
   });
 }
 

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../store/errors.ts';
-import type { ModelMeta, Store } from '../store/types.ts';
+import type { Store } from '../store/types.ts';
 import type { EngineConfig } from './config.ts';
-import { scrubModel, type FitRunner } from './fit-job.ts';
+import { scrubModel, type FitRunner, type Scrubbed } from './fit-job.ts';
 import type { Ingest } from './ingest.ts';
 import type { LivingProfiles } from './living.ts';
 import type { Retraining } from './retraining.ts';
@@ -54,12 +54,9 @@ export class Privacy {
     this.ingest.forget(userId);
     if (this.retraining.running) this.unseen.push({ userId, items });
     const serving = this.state.current;
-    if (serving) {
-      this.eraseFromModel(serving, [userId], items);
-      await this.scrubSaved(serving, [userId], items);
-    }
+    if (serving) this.eraseFromModel(serving, [userId], items);
     this.store.audit('delete-user', subject, { deleted }, this.clock());
-    this.store.checkpoint();
+    await this.scrubSaved(serving, [userId], items);
     return { deleted };
   }
 
@@ -76,9 +73,7 @@ export class Privacy {
     const users = pending.map((p) => p.userId);
     const items = [...new Set(pending.flatMap((p) => p.items))];
     this.eraseFromModel(serving, users, items);
-    this.scrubSaved(serving, users, items)
-      .then(() => this.store.checkpoint())
-      .catch((error: Error) => this.warnings.add(`erasing ${users.length} user(s) from model version ${serving.meta.version} failed: ${error.message}`));
+    this.scrubSaved(serving, users, items).catch((error: Error) => this.warnings.add(`erasing ${users.length} user(s) from model version ${serving.meta.version} failed: ${error.message}`));
   }
 
   private eraseFromModel(serving: ServingModel, users: string[], items: string[]): void {
@@ -87,27 +82,34 @@ export class Privacy {
   }
 
   /**
-   * Rewrites the newest saved model without the users, on the scrub thread for a file. Should
-   * that fail (a saved model gone corrupt, the thread lost), or for an in-memory store, the
-   * serving model — already scrubbed — is saved here as the only version instead: slower, but
-   * the erasure is never answered before the id has left the file.
+   * Rewrites the newest saved model without the users and empties the WAL, on the scrub thread
+   * for a file. Should that fail (a saved model gone corrupt, the thread lost), or for an
+   * in-memory store, the serving model — already scrubbed — is saved here as the only version
+   * instead: slower, but an erasure is never answered while the id is still in the file.
    */
-  private async scrubSaved(serving: ServingModel, users: string[], items: string[]): Promise<void> {
+  private async scrubSaved(serving: ServingModel | null, users: string[], items: string[]): Promise<void> {
     const location = this.store.location();
-    let saved: ModelMeta | null = null;
+    let result: Scrubbed | null = null;
     if (location) {
       try {
-        saved = await this.scrubber.scrub({ config: this.config, source: { db: location }, users, items });
+        result = await this.scrubber.scrub({ config: this.config, source: { db: location }, users, items });
       } catch (error) {
         this.warnings.add(`scrubbing the saved model on its thread failed (${(error as Error).message}); saved the serving model instead`);
       }
     }
-    if (!saved) {
-      const { algorithm, params, metrics, trainedAt, feedbackWatermark } = serving.meta;
-      saved = this.store.saveModel({ algorithm, params, metrics, trainedAt, feedbackWatermark }, serving.model.save(), 1);
+    let saved = result?.saved ?? null;
+    if (!result || (!saved && serving)) {
+      if (serving) {
+        const { algorithm, params, metrics, trainedAt, feedbackWatermark } = serving.meta;
+        saved = this.store.saveModel({ algorithm, params, metrics, trainedAt, feedbackWatermark }, serving.model.save(), 1);
+      }
+      result = { saved, checkpointed: this.store.checkpoint() };
+    }
+    if (!result.checkpointed) {
+      this.warnings.add('an erasure could not empty the write-ahead log while a long read ran; the next checkpoint will (SQLite checkpoints as the log grows)');
     }
     // A newer model the thread scrubbed belongs to a retrain about to swap in (which erases again at the swap).
-    if (saved.feedbackWatermark === serving.meta.feedbackWatermark) serving.meta = saved;
+    if (serving && saved && saved.feedbackWatermark === serving.meta.feedbackWatermark) serving.meta = saved;
   }
 
   /** Retention: feedback older than `retentionDays` leaves the store; cached histories reset. */

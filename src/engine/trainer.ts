@@ -1,6 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { ModelMeta } from '../store/types.ts';
-import type { FitProgress, FitRequest, FitResult, FitRunner, ScrubRequest } from './fit-job.ts';
+import type { FitProgress, FitRequest, FitResult, FitRunner, ScrubRequest, Scrubbed } from './fit-job.ts';
 
 const WORKER_URL = new URL('./fit-thread.mjs', import.meta.url);
 
@@ -24,8 +23,8 @@ export class Trainer implements FitRunner {
     return this.enqueue({ kind: 'fit', request }, transfer as ArrayBuffer[], onProgress) as Promise<FitResult>;
   }
 
-  scrub(request: ScrubRequest): Promise<ModelMeta | null> {
-    return this.enqueue({ kind: 'scrub', request }, []) as Promise<ModelMeta | null>;
+  scrub(request: ScrubRequest): Promise<Scrubbed> {
+    return this.enqueue({ kind: 'scrub', request }, []) as Promise<Scrubbed>;
   }
 
   async close(): Promise<void> {

@@ -267,9 +267,13 @@ export class SqliteStore implements Store {
     }));
   }
 
-  checkpoint(): void {
+  checkpoint(): boolean {
     // TRUNCATE empties the WAL too, so no older copy of a page survives there.
-    guard(() => this.db.pragma('wal_checkpoint(TRUNCATE)'));
+    return guard(() => {
+      if (this.db.memory) return true;
+      const [{ busy }] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+      return busy === 0;
+    });
   }
 
   usersWithFeedbackAfter(afterId: number): string[] {

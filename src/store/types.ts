@@ -143,8 +143,11 @@ export interface Store {
   auditLog(limit?: number): AuditEntry[];
   /** Deletes feedback received before `before` (retention); returns rows removed. */
   pruneFeedback(before: number): number;
-  /** Moves everything written so far into the main file and empties the write-ahead log. */
-  checkpoint(): void;
+  /**
+   * Moves everything written so far into the main file and empties the write-ahead log; false
+   * when a long read on another connection kept it from finishing within the busy timeout.
+   */
+  checkpoint(): boolean;
   /** Copies the database, online, to `path` (SQLite backup API). */
   backup(path: string): Promise<void>;
   countFeedback(): number;

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
-import type { FitProgress, FitRequest, FitResult, FitRunner, ScrubRequest } from '../../src/engine/fit-job.ts';
-import type { ModelMeta } from '../../src/store/types.ts';
+import type { FitProgress, FitRequest, FitResult, FitRunner, ScrubRequest, Scrubbed } from '../../src/engine/fit-job.ts';
 import { Trainer } from '../../src/engine/trainer.ts';
 import { createApp } from '../../src/server/app.ts';
 import * as responses from '../../src/server/responses.ts';
@@ -27,7 +26,7 @@ class HeldTrainer implements FitRunner {
     return this.real.fit(request, onProgress);
   }
 
-  scrub(request: ScrubRequest): Promise<ModelMeta | null> {
+  scrub(request: ScrubRequest): Promise<Scrubbed> {
     return this.real.scrub(request);
   }
 
