@@ -143,6 +143,12 @@ describe('the CLI', () => {
     for (const command of ['import', 'train', 'serve', 'demo']) expect(help).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
   });
 
+  it('demo explains that its data ships with the repository only', () => {
+    const demo = spawnSync('npx', ['--no', '--', 'liverec', 'demo', '--db', join(project, 'demo.db'), '--port', '0'], { cwd: project, encoding: 'utf8' });
+    expect(demo.status).toBe(1);
+    expect(demo.stderr).toMatch(/^liverec: the demo's MovieLens sample ships with the repository, not the npm package/m);
+  });
+
   it('imports, trains (on its worker thread) and serves the API, dashboard and docs', async () => {
     const feedback = ['userId,itemId,type', ...['u1,a', 'u1,b', 'u2,a', 'u2,b', 'u2,c', 'u3,x', 'u3,y'].map((pair) => `${pair},purchase`)];
     writeFileSync(join(project, 'feedback.csv'), feedback.join('\n') + '\n');
