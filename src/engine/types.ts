@@ -5,6 +5,7 @@ import type { FeedbackInput, FeedbackType, ItemInput, ItemRecord } from '../stor
  * (src/errors.ts, → 400), `NotFoundError` (src/store/errors.ts, → 404),
  * `StoreUnavailableError` (→ 503). All times in results are ISO-8601 strings.
  */
+
 /** A recommended item, its score and, when asked, why. */
 export interface ScoredItem {
   itemId: string;
