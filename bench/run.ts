@@ -15,7 +15,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, arg, isQuick, resultsDir, writeResult } from './lib.ts';
 
-const SCRIPTS = ['fit', 'kernels', 'foldin', 'http', 'memory', 'retrain'];
+const SCRIPTS = ['fit', 'kernels', 'foldin', 'http', 'memory', 'retrain', 'startup'];
 const quick = isQuick();
 const only = arg('only', '');
 const selected = only ? only.split(',').map((s) => s.trim()) : SCRIPTS;

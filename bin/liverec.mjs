@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// Registers tsx so the TypeScript sources run as they are, with no build step after install.
-import { register } from 'tsx/esm/api';
+// The compiled CLI (dist/, built by `npm run build` and before pack, test, demo and bench).
+import { run } from '../dist/cli.js';
 
-register();
-const { run } = await import('../src/cli.ts');
 process.exitCode = await run(process.argv);

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -6,11 +6,15 @@ import { SqliteStore } from '../store/sqlite.ts';
 import { pseudonymizer } from '../engine/pseudonym.ts';
 import { serveSettings, type ServeDefaults, type ServeFlags } from './config.ts';
 import { engineConfig, openEngine } from './engine.ts';
+import { CliError } from './errors.ts';
 import { importFiles } from './import.ts';
 import { io } from './io.ts';
 import { addServeOptions, DEFAULT_HOST, DEFAULT_PORT, serve } from './serve.ts';
 
-/** MovieLens ml-latest-small, shipped in the repository (license in its README.txt). */
+/**
+ * MovieLens ml-latest-small, shipped in the repository (license in its README.txt) but not in the
+ * npm package: its licence forbids commercial use, which the package's MIT licence does not.
+ */
 const DATA = fileURLToPath(new URL('../../data/ml-latest-small/', import.meta.url));
 
 /** Interactive: request logs would bury the examples, so they are off unless asked for. */
@@ -31,6 +35,11 @@ export function registerDemo(program: Command): void {
     const store = SqliteStore.open(options.db, { busyTimeoutMs: settings.busyTimeoutMs });
     try {
       if (store.countFeedback() === 0) {
+        if (!existsSync(DATA)) {
+          throw new CliError(
+            `the demo's MovieLens sample ships with the repository, not the npm package: run \`npm run demo\` in a clone of liverec, or load your own data with \`liverec import\``,
+          );
+        }
         out.err(`first run: importing MovieLens ml-latest-small into ${options.db}\n`);
         const userId = pseudonymizer(settings.engine.pseudonymSalt ?? null);
         importFiles(store, { movies: DATA + 'movies.csv', ratings: DATA + 'ratings.csv' }, out, { userId });

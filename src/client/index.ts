@@ -16,6 +16,7 @@ export type { OperationId, ResponseOf, QueryOf, BodyOf, ParamsOf } from '../serv
 /** What the client calls to send a request; `app.request` of a liverec app fits, as does `fetch`. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response> | Response;
 
+/** Where the server is and how to reach it. */
 export interface ClientOptions {
   /** Where the server is, e.g. `https://recs.example.com` or `/` for the page's own origin. */
   baseUrl: string;
@@ -64,20 +65,33 @@ export type RequestInput<K extends OperationId> = IfAny<ParamsOf<K>, { params: P
 
 /** One feedback event as sent; `timestamp` is epoch ms or an ISO-8601 date-time, default now. */
 export type FeedbackEvent = Omit<z.input<ReturnType<typeof feedbackEvent>>, 'timestamp'> & { timestamp?: number | string };
+/** The answer to one event: what was stored and the user's updated recommendations. */
 export type FeedbackAccepted = z.output<typeof feedbackAccepted>;
+/** The answer to a batch stored all or nothing. */
 export type FeedbackImported = z.output<typeof feedbackImported>;
+/** The answer to a batch sent with `partial`: the rows stored and the rows rejected, with why. */
 export type FeedbackPartial = z.output<typeof feedbackPartial>;
+/** A catalog item as the server returns it. */
 export type Item = ResponseOf<'getItem'>;
+/** One item for `upsertItems`; omitted fields keep their stored values. */
 export type ItemInput = BodyOf<'upsertItems'>[number];
+/** The fields `putItem` sets on one item. */
 export type ItemUpdate = BodyOf<'putItem'>;
+/** A recommended item and its score, with `because` when `explain` was asked for. */
 export type ScoredItem = ResponseOf<'popular'>['recommendations'][number];
+/** A user's interests, segment, drift, activity and flags. */
 export type Profile = ResponseOf<'profile'>;
+/** `GET /health`: status, serving model, catalog and feedback counts, warnings. */
 export type Health = ResponseOf<'health'>;
+/** The serving model and any retrain in progress. */
 export type ModelInfo = ResponseOf<'model'>;
+/** The options of `recommendations`: n, categories, exclusions, explain, diversity, reshowAfterDays. */
 export type RecommendationsQuery = QueryOf<'recommendations'>;
 
+/** What `createClient` returns: one method per operation, plus `request`. */
 export type LiverecClient = ReturnType<typeof createClient>;
 
+/** A client for one liverec server; every method resolves with the success body or rejects with `LiverecError`. */
 export function createClient(options: ClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
   const send: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init));

@@ -43,6 +43,7 @@ export interface EngineConfig {
   retentionDays: number;
 }
 
+/** The settings an engine runs with when `Engine.open` is given none. */
 export const DEFAULT_CONFIG: EngineConfig = {
   algorithm: 'implicit-als',
   params: {},
@@ -68,6 +69,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   retentionDays: 0,
 };
 
+/** What `Engine.open` takes: any subset of `EngineConfig`, per signal type too; the rest comes from `DEFAULT_CONFIG`. */
 export type EngineConfigInput = Partial<Omit<EngineConfig, 'signals'>> & { signals?: Partial<Record<FeedbackType, Partial<SignalRule>>> };
 
 export function resolveConfig(config: EngineConfigInput = {}): EngineConfig {

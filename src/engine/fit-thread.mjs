@@ -1,4 +1,5 @@
-// Worker entry: Node 20 cannot start a .ts worker directly, so register tsx first.
+// Worker entry from src only: Node 20 cannot start a .ts worker directly, so register tsx first
+// (dist starts the compiled fit-thread.js; the build does not copy this file).
 import { register } from 'tsx/esm/api';
 
 register();

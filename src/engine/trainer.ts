@@ -1,7 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import type { FitProgress, FitRequest, FitResult, FitRunner, ScrubRequest, Scrubbed } from './fit-job.ts';
 
-const WORKER_URL = new URL('./fit-thread.mjs', import.meta.url);
+/**
+ * From src (tsx, vitest) the worker needs the starter that registers tsx; compiled, this file is
+ * trainer.js and fit-thread.js runs directly.
+ */
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './fit-thread.mjs' : './fit-thread.js', import.meta.url);
 
 type WorkerMessage =
   | ({ type: 'progress' } & FitProgress)

@@ -5,6 +5,8 @@ import type { FeedbackInput, FeedbackType, ItemInput, ItemRecord } from '../stor
  * (src/errors.ts, → 400), `NotFoundError` (src/store/errors.ts, → 404),
  * `StoreUnavailableError` (→ 503). All times in results are ISO-8601 strings.
  */
+
+/** A recommended item, its score and, when asked, why. */
 export interface ScoredItem {
   itemId: string;
   score: number;
@@ -12,6 +14,7 @@ export interface ScoredItem {
   because?: Array<{ itemId: string; weight: number }>;
 }
 
+/** How many items `Engine.recommend` returns, which it leaves out, and how it orders them. */
 export interface RecommendRequest {
   /** 1–100. */
   n: number;
@@ -29,6 +32,7 @@ export interface RecommendRequest {
   reshowAfterDays?: number;
 }
 
+/** A user's recommendations and the model version that produced them. */
 export interface RecommendResult {
   userId: string;
   /** null while recommendations come from popularity (no model yet). */
@@ -36,6 +40,7 @@ export interface RecommendResult {
   recommendations: ScoredItem[];
 }
 
+/** The answer to `Engine.addFeedback`: what was stored and the user's updated recommendations. */
 export interface FeedbackResult extends RecommendResult {
   /** Events stored by this request (0 for an exact duplicate). */
   accepted: number;
@@ -49,6 +54,7 @@ export interface ImportResult {
   duplicates: number;
 }
 
+/** The serving model (version null before the first training) and any retrain in progress. */
 export interface ModelInfo {
   version: number | null;
   status: 'ready' | 'training' | 'empty';

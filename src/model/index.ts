@@ -20,6 +20,7 @@ const constructors: Record<Algorithm, new (params?: Record<string, unknown>, opt
   popular: Popular,
 };
 
+/** Every algorithm `createModel` knows. */
 export const ALGORITHMS = Object.keys(constructors) as Algorithm[];
 
 /** Whether the algorithm learns from ratings (explicit) rather than implicit weights. */

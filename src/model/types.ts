@@ -1,18 +1,22 @@
 import type { Interaction, Interactions } from '../data/interactions.ts';
 import type { CoreBank } from '../wasm/core-bank.ts';
 
+/** `als` and `svd` learn from ratings; `implicit-als`, `item-knn` and `popular` from implicit weights. */
 export type Algorithm = 'als' | 'implicit-als' | 'svd' | 'item-knn' | 'popular';
 
+/** A recommended item and its score (higher is better; comparable within one answer only). */
 export interface Scored {
   itemId: string;
   score: number;
 }
 
+/** A similar user and the similarity score. */
 export interface ScoredUser {
   userId: string;
   score: number;
 }
 
+/** What a model's `recommend` leaves out and how many items it returns. */
 export interface RecommendOptions {
   /** How many items to return (default 10). */
   n?: number;
@@ -32,6 +36,7 @@ export interface Contribution {
   weight: number;
 }
 
+/** Why an item scored as it did: the user's items that contributed most, with their share of the score. */
 export interface Explanation {
   score: number;
   contributions: Contribution[];

@@ -295,6 +295,7 @@ export const operations = {
 } as const satisfies Record<string, Operation>;
 
 export type Operations = typeof operations;
+/** The name of an API operation, as in /openapi.json and the client's `request`. */
 export type OperationId = keyof Operations;
 
 type Field<K extends OperationId, F extends string> = Operations[K] extends { [P in F]: infer S extends z.ZodType } ? S : never;

@@ -33,6 +33,7 @@ export interface RouteDeps {
   now: () => number;
 }
 
+/** Keys, limits, CORS, logging and metrics of one app; every field is optional. */
 export interface AppOptions {
   /** When set, POST/PUT/DELETE under /v1 need `Authorization: Bearer <apiKey>`. */
   apiKey?: string;

@@ -9,6 +9,7 @@ import type {
 /** How long a write waits for another connection's lock before failing as busy (→ 503). */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
+/** How `SqliteStore.open` opens the file. */
 export interface OpenOptions {
   readonly?: boolean;
   /** How long a write waits for another connection's lock before failing as unavailable. */
@@ -31,6 +32,10 @@ const ITEM_COLUMNS = `external_id AS itemId, title, categories, metadata, availa
 const MODEL_COLUMNS = `version, algorithm, params, metrics, trained_at AS trainedAt,
   feedback_watermark AS feedbackWatermark FROM models`;
 
+/**
+ * The `Store` on one SQLite file (WAL, synchronous = FULL), created with its schema when missing.
+ * One process writes at a time; close it after the engine that uses it.
+ */
 export class SqliteStore implements Store {
   static open(path: string, options: OpenOptions = {}): SqliteStore {
     try {

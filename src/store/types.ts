@@ -5,6 +5,7 @@
  */
 
 export const FEEDBACK_TYPES = ['view', 'click', 'cart', 'purchase', 'like', 'dislike', 'rating'] as const;
+/** The kinds of feedback; each has a weight and half-life in the engine's `signals`. */
 export type FeedbackType = (typeof FEEDBACK_TYPES)[number];
 
 /** Omitted fields keep their stored value on an existing item (and take defaults on a new one). */
@@ -16,6 +17,7 @@ export interface ItemInput {
   available?: boolean;
 }
 
+/** A catalog item as stored; unavailable items are never recommended. */
 export interface ItemRecord {
   itemId: string;
   title: string | null;
@@ -26,6 +28,7 @@ export interface ItemRecord {
   updatedAt: number;
 }
 
+/** One feedback event; `value` is the stars of a `rating` (0.5–5) and null for the other types. */
 export interface FeedbackInput {
   userId: string;
   itemId: string;
@@ -90,6 +93,7 @@ export interface AuditEntry {
   detail: Record<string, unknown>;
 }
 
+/** Everything the engine persists: catalog, feedback, users, models, evaluations, audit log. `SqliteStore` implements it. */
 export interface Store {
   /** One transaction; returns the number of inputs written. */
   upsertItems(items: ItemInput[], now?: number): number;

@@ -161,8 +161,9 @@ describe('the client package entry', () => {
   it('is exported as liverec/client, built by the build and pretest scripts', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
     const entry = pkg.exports['./client'];
-    expect(entry.types).toBe('./src/client/index.ts');
+    expect(entry.types).toBe('./dist/client/index.d.ts');
     expect(pkg.scripts['build:client']).toContain(`--outfile=${entry.default.slice(2)}`);
-    for (const script of ['build', 'pretest']) expect(pkg.scripts[script]).toContain('build:client');
+    expect(pkg.scripts.build).toContain('build:client');
+    for (const script of ['pretest', 'prepack']) expect(pkg.scripts[script]).toBe('npm run build');
   });
 });
