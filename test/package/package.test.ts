@@ -182,6 +182,28 @@ describe('the CLI', () => {
       server.kill('SIGTERM');
     }
   });
+
+  it('serve --create starts a new shop on an empty database', async () => {
+    const server = spawn(join(project, 'node_modules/.bin/liverec'), ['serve', '--db', join(project, 'new-shop.db'), '--create', '--port', '0', '--log', 'off'], { cwd: project });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let stdout = '';
+        server.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk;
+          const match = /listening on (http:\/\/\S+)/.exec(stdout);
+          if (match) resolve(match[1]);
+        });
+        server.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
+      });
+      expect(await (await fetch(`${url}/health`)).json()).toMatchObject({ status: 'ok', model: { version: null }, items: 0, feedback: 0 });
+      const posted = await fetch(`${url}/v1/feedback`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'u1', itemId: 'p1', type: 'purchase' }),
+      });
+      expect(await posted.json()).toMatchObject({ accepted: 1, userId: 'u1' });
+    } finally {
+      server.kill('SIGTERM');
+    }
+  });
 });
 
 describe('the types and the example', () => {
