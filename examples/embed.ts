@@ -38,7 +38,7 @@ const bought = (userId: string, itemId: string): FeedbackInput => ({ userId, ite
 const history: FeedbackInput[] = [];
 for (const camper of ['c1', 'c2', 'c3']) for (const item of ['tent', 'stove', 'lamp']) history.push(bought(camper, item));
 for (const reader of ['r1', 'r2', 'r3']) for (const item of ['novel', 'atlas', 'poems']) history.push(bought(reader, item));
-engine.importFeedback(history);
+await engine.importFeedback(history);
 
 const model = await engine.trainNow();
 console.log(`trained ${model.algorithm} version ${model.version}`);

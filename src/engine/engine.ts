@@ -102,7 +102,7 @@ export class Engine implements EngineApi {
     return this.ingest.post({ ...input, userId: this.uid(input.userId) }, input.userId, n);
   }
 
-  importFeedback(input: FeedbackInput[]): ImportResult {
+  importFeedback(input: FeedbackInput[]): Promise<ImportResult> {
     return this.ingest.backfill(input.map((e) => ({ ...e, userId: this.uid(e.userId) })));
   }
 

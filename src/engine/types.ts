@@ -190,8 +190,14 @@ export interface EngineApi {
    * Resolves once the event is committed; concurrent posts share one commit (group commit).
    */
   addFeedback(event: FeedbackInput, n: number): Promise<FeedbackResult>;
-  /** Stores a batch (one transaction); no per-user recommendations. */
-  importFeedback(events: FeedbackInput[]): ImportResult;
+  /**
+   * Stores a batch (a backfill) in slices of a few hundred events, each its own transaction, other
+   * requests answered between slices; no per-user recommendations and no flood check. Unknown
+   * items (without createMissingItems) are refused before anything is stored; a store failure
+   * mid-way leaves the earlier slices stored, and retrying the batch is safe (exact duplicates
+   * are stored once).
+   */
+  importFeedback(events: FeedbackInput[]): Promise<ImportResult>;
   /** Unknown users get cold-start (popular) items, never an error. */
   recommend(userId: string, request: RecommendRequest): RecommendResult;
   /** Recommendations for an anonymous visitor from a transient fold-in; nothing is stored. */

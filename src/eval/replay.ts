@@ -151,7 +151,7 @@ export async function replay(rows: readonly RatingRow[], options: ReplayOptions)
   const store = SqliteStore.open(':memory:');
   const engine = Engine.open(store, config, () => now);
   try {
-    for (let t = 0; t < trainCount; t += IMPORT_BATCH) engine.importFeedback(events.slice(t, Math.min(t + IMPORT_BATCH, trainCount)).map(toEvent));
+    for (let t = 0; t < trainCount; t += IMPORT_BATCH) await engine.importFeedback(events.slice(t, Math.min(t + IMPORT_BATCH, trainCount)).map(toEvent));
     now = events[trainCount - 1].timestamp;
     const fitStart = performance.now();
     await engine.trainNow();

@@ -90,7 +90,7 @@ describe('nothing to train on', () => {
 describe('a corrupt newest model', () => {
   it('a timer retrain after the newest model went corrupt trains and serves a new version', async () => {
     const first = shop({});
-    first.engine.importFeedback(shopFeedback());
+    await first.engine.importFeedback(shopFeedback());
     await first.engine.trainNow();
     await first.engine.close();
     first.store.close();

@@ -20,7 +20,7 @@ async function shop(path = ':memory:', config = {}) {
 async function trainedShop(path = ':memory:', config = {}) {
   const { engine, store } = await shop(path, config);
   engine.upsertItems(SHOP_ITEMS);
-  engine.importFeedback(shopFeedback());
+  await engine.importFeedback(shopFeedback());
   await engine.trainNow();
   return { engine, store };
 }
@@ -38,7 +38,7 @@ describe('Engine', () => {
   it('serves popularity before any model, then the trained model', async () => {
     const { engine } = await shop();
     engine.upsertItems(SHOP_ITEMS);
-    engine.importFeedback(shopFeedback());
+    await engine.importFeedback(shopFeedback());
     const cold = engine.recommend('hu0', { n: 3 });
     expect(cold.modelVersion).toBeNull();
     expect(engine.model().status).toBe('empty');
@@ -194,6 +194,29 @@ describe('Engine', () => {
     const { engine, store } = await shop(':memory:', { createMissingItems: false });
     engine.upsertItems(SHOP_ITEMS);
     await expect(engine.addFeedback({ userId: 'x', itemId: 'ghost', type: 'click', value: null, timestamp: T0 }, 5)).rejects.toThrow(NotFoundError);
+    expect(store.countFeedback()).toBe(0);
+  });
+
+  it('stores a large batch in slices, answering other work between them', async () => {
+    const { engine, store } = await shop();
+    engine.upsertItems(SHOP_ITEMS);
+    const events = Array.from({ length: 2_000 }, (_, t) => ({ userId: `b${t % 50}`, itemId: `h${t % 10}`, type: 'view' as const, value: null, timestamp: T0 + t }));
+    const importing = engine.importFeedback(events);
+    let midway = -1;
+    setImmediate(() => (midway = store.countFeedback()));
+    expect(await importing).toEqual({ accepted: 2_000, duplicates: 0 });
+    // Between two slices another turn of the event loop ran and saw part of the batch stored.
+    expect(midway).toBeGreaterThan(0);
+    expect(midway).toBeLessThan(2_000);
+    // A retry of the same batch stores nothing twice.
+    expect(await engine.importFeedback(events)).toEqual({ accepted: 0, duplicates: 2_000 });
+  });
+
+  it('refuses a batch naming an unknown item before storing any of it (createMissingItems off)', async () => {
+    const { engine, store } = await shop(':memory:', { createMissingItems: false });
+    engine.upsertItems(SHOP_ITEMS);
+    const events = Array.from({ length: 1_000 }, (_, t) => ({ userId: 'u', itemId: t === 900 ? 'ghost' : `h${t % 10}`, type: 'view' as const, value: null, timestamp: T0 + t }));
+    await expect(engine.importFeedback(events)).rejects.toThrow(/itemId 'ghost' does not exist/);
     expect(store.countFeedback()).toBe(0);
   });
 

@@ -12,7 +12,7 @@ async function trainedShop(config = {}) {
   const engine = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0, segments: 2, ...config }, () => now);
   open.push({ engine, store });
   engine.upsertItems(SHOP_ITEMS);
-  engine.importFeedback(shopFeedback());
+  await engine.importFeedback(shopFeedback());
   await engine.trainNow();
   return { engine, store };
 }

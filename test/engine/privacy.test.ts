@@ -21,7 +21,7 @@ async function shop(config = {}) {
   const engine = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0, ...config });
   open.push({ engine, store });
   engine.upsertItems([...SHOP_ITEMS, { itemId: 'only-alice', title: 'Bought by one person', categories: ['rare'] }]);
-  engine.importFeedback([
+  await engine.importFeedback([
     ...shopFeedback(),
     ...['h1', 'h2', 'only-alice'].map((itemId, i) => ({ userId: SECRET_USER, itemId, type: 'purchase' as const, value: null, timestamp: T0 + i })),
   ]);
@@ -105,7 +105,7 @@ describe('privacy', () => {
     const engine = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0 }, Date.now, held);
     open.push({ engine, store });
     engine.upsertItems(SHOP_ITEMS);
-    engine.importFeedback([...shopFeedback(), { userId: SECRET_USER, itemId: 'h1', type: 'purchase', value: null, timestamp: T0 }]);
+    await engine.importFeedback([...shopFeedback(), { userId: SECRET_USER, itemId: 'h1', type: 'purchase', value: null, timestamp: T0 }]);
     const training = engine.trainNow();
     release();
     await new Promise((resolve) => setTimeout(resolve, 0));

@@ -18,18 +18,18 @@ afterEach(async () => {
   }
 });
 
-function shop(config = {}) {
+async function shop(config = {}) {
   const store = SqliteStore.open(':memory:');
   const engine = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0, ...config });
   open.push({ engine, store });
   engine.upsertItems(SHOP_ITEMS);
-  engine.importFeedback(shopFeedback());
+  await engine.importFeedback(shopFeedback());
   return { engine, store };
 }
 
 describe('memory across retrains', () => {
   it('keeps a fixed set of WebAssembly cores in the serving thread however many retrains run', async () => {
-    const { engine, store } = shop();
+    const { engine, store } = await shop();
     await engine.trainNow();
     await engine.trainNow();
     // From here on every model (serving, baseline) reuses a core a replaced model gave back.
@@ -49,7 +49,7 @@ describe('memory across retrains', () => {
   });
 
   it('runs fit after fit in a training thread on one core, each model bit-identical to a fresh fit', async () => {
-    const { store } = shop();
+    const { store } = await shop();
     const config = resolveConfig({ params: SHOP_PARAMS });
     const request = () => ({
       algorithm: config.algorithm, params: SHOP_PARAMS, config, trainedAt: T0,

@@ -126,7 +126,7 @@ export class FakeEngine implements EngineApi {
     return { accepted: 1, duplicates: 0, userId: event.userId, modelVersion: 3, recommendations: recs(n) };
   }
 
-  importFeedback(events: FeedbackInput[]): ImportResult {
+  async importFeedback(events: FeedbackInput[]): Promise<ImportResult> {
     this.record('importFeedback', events);
     return { accepted: events.length - 1, duplicates: 1 };
   }

@@ -30,7 +30,7 @@ beforeAll(async () => {
   store = SqliteStore.open(':memory:');
   engine = Engine.open(store, { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0 });
   engine.upsertItems(SHOP_ITEMS);
-  engine.importFeedback(shopFeedback());
+  await engine.importFeedback(shopFeedback());
   await engine.trainNow();
   // Every layer switched on, so the middleware is fuzzed too; the limit is far out of reach.
   app = createApp(engine, { apiKey: KEY, cors: { origins: ['https://shop.example'] }, rateLimit: { requestsPerSecond: 1e6, burst: 1e9 } });

@@ -23,7 +23,7 @@ beforeAll(async () => {
   store = SqliteStore.open(join(mkdtempSync(join(tmpdir(), 'liverec-')), 'shop.db'));
   engine = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0 });
   engine.upsertItems(SHOP_ITEMS);
-  engine.importFeedback(shopFeedback());
+  await engine.importFeedback(shopFeedback());
   await engine.trainNow();
   server = await listen(createApp(engine), { port: 0, host: '127.0.0.1' });
 });

@@ -44,12 +44,12 @@ let engine: Engine;
 let trainer: HeldTrainer;
 let app: ReturnType<typeof createApp>;
 
-beforeEach(() => {
+beforeEach(async () => {
   store = SqliteStore.open(':memory:');
   trainer = new HeldTrainer();
   engine = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0 }, Date.now, trainer);
   engine.upsertItems(SHOP_ITEMS);
-  engine.importFeedback(shopFeedback());
+  await engine.importFeedback(shopFeedback());
   app = createApp(engine);
 });
 
