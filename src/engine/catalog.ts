@@ -12,6 +12,8 @@ interface Entry {
 export class Catalog {
   private readonly items = new Map<string, Entry>();
   private unavailable = 0;
+  /** Open recordings of the ids set since they began (see `record`). */
+  private readonly recordings = new Set<Set<string>>();
 
   constructor(records: Iterable<ItemRecord> = []) {
     for (const r of records) this.set(r.itemId, r.categories, r.available);
@@ -30,6 +32,17 @@ export class Catalog {
     if (prev && !prev.available) this.unavailable--;
     if (!available) this.unavailable++;
     this.items.set(itemId, { categories, available });
+    for (const ids of this.recordings) ids.add(itemId);
+  }
+
+  /**
+   * Records the ids set from now until `stop()`: what changed while a retrain read the catalog
+   * on its own thread, so the swap looks at those items only, not the whole catalog.
+   */
+  record(): { ids: Set<string>; stop(): void } {
+    const ids = new Set<string>();
+    this.recordings.add(ids);
+    return { ids, stop: () => void this.recordings.delete(ids) };
   }
 
   categories(itemId: string): string[] {
@@ -53,10 +66,13 @@ export class Catalog {
     };
   }
 
-  /** Available items with categories that `model` has no vector for (cold items). */
-  unknownTo(model: { hasItem(itemId: string): boolean }): string[] {
+  /** Available items with categories that `model` has no vector for (cold items), of all or of `among`. */
+  unknownTo(model: { hasItem(itemId: string): boolean }, among: Iterable<string> = this.items.keys()): string[] {
     const out: string[] = [];
-    for (const [itemId, entry] of this.items) if (entry.available && entry.categories.length > 0 && !model.hasItem(itemId)) out.push(itemId);
+    for (const itemId of among) {
+      const entry = this.items.get(itemId);
+      if (entry?.available && entry.categories.length > 0 && !model.hasItem(itemId)) out.push(itemId);
+    }
     return out;
   }
 

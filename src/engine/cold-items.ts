@@ -52,10 +52,15 @@ export class CategoryMeans {
     return out;
   }
 
-  /** Gives every available, categorised item the model lacks its starting vector; returns how many were placed. */
-  placeAll(model: Recommender, catalog: Catalog): number {
+  /**
+   * Gives every available, categorised item the model lacks its starting vector (only those of
+   * `among` when given); returns how many were placed.
+   */
+  placeAll(model: Recommender, catalog: Catalog, among?: Iterable<string>): number {
     let placed = 0;
-    for (const itemId of catalog.unknownTo(model)) if (this.place(model, itemId, catalog.categories(itemId))) placed++;
+    for (const itemId of among ? catalog.unknownTo(model, among) : catalog.unknownTo(model)) {
+      if (this.place(model, itemId, catalog.categories(itemId))) placed++;
+    }
     return placed;
   }
 

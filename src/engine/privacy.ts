@@ -77,8 +77,9 @@ export class Privacy {
   }
 
   private eraseFromModel(serving: ServingModel, users: string[], items: string[]): void {
-    scrubModel(serving.model, this.store, this.config, users, items, new Set(this.store.flaggedUsers()));
+    // The baseline finds users through the model's ids, which erasure renames: forget them first.
     for (const userId of users) serving.baseline?.forget(userId);
+    scrubModel(serving.model, this.store, this.config, users, items, new Set(this.store.flaggedUsers()));
   }
 
   /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidInputError } from '../errors.ts';
-import { loadModel } from '../model/index.ts';
+import { loadModel, loadModelInSlices } from '../model/index.ts';
 import type { Recommender } from '../model/types.ts';
 import type { ModelMeta, Store } from '../store/types.ts';
 import type { CoreBank } from '../wasm/core-bank.ts';
@@ -164,6 +164,16 @@ export class Retraining {
   }
 
   private async run(job: TrainingJob): Promise<void> {
+    // Items upserted from here on may be missing from the catalog the training thread reads.
+    const upserted = this.catalog.record();
+    try {
+      await this.fitAndSwap(job, upserted.ids);
+    } finally {
+      upserted.stop();
+    }
+  }
+
+  private async fitAndSwap(job: TrainingJob, upserted: Set<string>): Promise<void> {
     const { algorithm, params } = this.config;
     const location = this.store.location();
     // A file-backed store is read by the training thread on its own connection; only a store that
@@ -176,7 +186,7 @@ export class Retraining {
       (progress) => this.reportProgress(job, progress),
     );
     if (result.outcome === 'empty') throw new NothingToTrainError();
-    this.swapIn(result);
+    await this.swapIn(result, upserted);
   }
 
   /** Keeps the job's latest progress (never going back) for model() and tells observers. */
@@ -187,8 +197,9 @@ export class Retraining {
     this.observers.notify((o) => o.trainingProgress?.(job.progress, phase));
   }
 
-  private swapIn(result: Trained): void {
-    const model = loadModel(result.bytes, { cores: this.cores });
+  /** Loads the new model in slices (requests are answered meanwhile), then swaps. */
+  private async swapIn(result: Trained, upserted: Set<string>): Promise<void> {
+    const model = await loadModelInSlices(result.bytes, { cores: this.cores });
     let meta: ModelMeta;
     try {
       meta = result.saved ?? this.store.saveModel(result.meta, result.bytes, this.config.keepModels);
@@ -198,17 +209,18 @@ export class Retraining {
     }
     const segments = result.segments ? Segments.fromData(result.segments) : null;
     const categories = result.categories ? CategoryMeans.fromData(result.categories) : null;
-    this.swap(model, meta, segments, categories);
+    this.swap(model, meta, segments, categories, upserted);
   }
 
-  private swap(model: Recommender, meta: ModelMeta, segments: Segments | null, categories: CategoryMeans | null): void {
+  /** `upserted`: the catalog items to place if the model lacks them (all of them when omitted, at startup). */
+  private swap(model: Recommender, meta: ModelMeta, segments: Segments | null, categories: CategoryMeans | null, upserted?: Set<string>): void {
     // Before anything is folded into the new model: drift is measured from here.
     const baseline = model.latent ? Baseline.of(model.latent) : null;
     const serving = { model, meta, baseline, segments, categories };
     this.serving.swap(serving);
     this.profiles.swapped(meta.feedbackWatermark);
     // Items the catalog gained after the training thread read it.
-    categories?.placeAll(model, this.catalog);
+    categories?.placeAll(model, this.catalog, upserted);
     this.onSwap(serving);
   }
 }

@@ -138,12 +138,15 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
   /** Called whenever user vectors change (training, fold-in, erasure): drop user-side caches. */
   protected usersChanged(): void {}
 
-  /** `trainedItems`: how many leading items were learned in training (a restored model says; a fit learned them all). */
-  protected markFitted(trainedItems = this.items.size): void {
+  /**
+   * `trainedItems`: how many leading items were learned in training (a restored model says; a fit
+   * learned them all). `verify`: scan the factors for NaN or infinity (a diverged fit).
+   */
+  protected markFitted(trainedItems = this.items.size, verify = true): void {
     this.trainedItems = trainedItems;
     this.itemsChanged();
     this.usersChanged();
-    if (!this.users.isFinite() || !this.items.isFinite()) {
+    if (verify && (!this.users.isFinite() || !this.items.isFinite())) {
       this.fitted = false;
       throw new ModelStateError(`${this.algorithm} training diverged: factors contain NaN or infinity; lower the learning rate or raise regularization`);
     }
@@ -288,12 +291,12 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
     });
   }
 
-  /** Every profiled user's vector, copied out of WebAssembly memory into one flat array (user t at t·factors). */
-  userVectors(): { users: string[]; vectors: Float32Array } {
-    const { users, rows } = this.profiledRows(Infinity);
-    const vectors = new Float32Array(rows.length * this.params.factors);
-    this.copyRows(rows, vectors);
-    return { users, vectors };
+  userSnapshot(): { vectors: Float32Array; rowOf(userId: string): number } {
+    const rows = this.users.size;
+    const vectors = this.core.f32(this.users.factors, rows * this.params.factors).slice();
+    const ids = this.users.ids;
+    // The live id map: erasure renames a row's id, so an erased user is not found here either.
+    return { vectors, rowOf: (userId) => (this.fitted ? ids.get(userId) : -1) };
   }
 
   private profiledRows(sample: number): { users: string[]; rows: number[] } {
@@ -389,26 +392,42 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
 
   /** Rebuilds this (unfitted) model from a decoded state; used by `loadModel`. */
   restore(state: ModelState): this {
+    const steps = this.restoring(state);
+    for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+  }
+
+  /**
+   * `restore` as steps of a few milliseconds each (ids in chunks, then the matrices, then the
+   * histories), for a caller that serves between them (`loadModelInSlices`). The model must not
+   * be used before the last step.
+   */
+  *restoring(state: ModelState): Generator<void, this> {
     this.assertLive();
     const k = this.params.factors;
     const { arrays } = state;
     if (arrays.userFactors.length !== state.users.length * k || arrays.itemFactors.length !== state.items.length * k) {
       throw new InvalidInputError('model file is inconsistent: factor matrix sizes do not match the id lists', 'model');
     }
-    this.users = new Side(this.core, k, this.withBias, IdMap.from(state.users));
-    this.items = new Side(this.core, k, this.withBias, IdMap.from(state.items));
+    const userIds = yield* idMapInSteps(state.users);
+    const itemIds = yield* idMapInSteps(state.items);
+    this.users = new Side(this.core, k, this.withBias, userIds);
     this.users.restore(arrays.userFactors as Float32Array, (arrays.userBias as Float32Array) ?? null);
+    yield;
+    this.items = new Side(this.core, k, this.withBias, itemIds);
     this.items.restore(arrays.itemFactors as Float32Array, (arrays.itemBias as Float32Array) ?? null);
+    yield;
     this.history = new History({
       rows: state.users.length,
-      indptr: arrays.seenIndptr as Int32Array,
-      indices: arrays.seenIndices as Int32Array,
-      values: arrays.seenValues as Float32Array,
+      indptr: (arrays.seenIndptr as Int32Array).slice(),
+      indices: (arrays.seenIndices as Int32Array).slice(),
+      values: (arrays.seenValues as Float32Array).slice(),
     });
     this.mean = state.scalars.mean ?? 0;
     this.scale = [state.scalars.minRating ?? -Infinity, state.scalars.maxRating ?? Infinity];
-    // Items placed by cold start before the save stay untrained after a load (older files: all trained).
-    this.markFitted(Math.min(state.scalars.trainedItems ?? state.items.length, state.items.length));
+    // Items placed by cold start before the save stay untrained after a load (older files: all
+    // trained). The factors were checked finite when they were fitted; the file's checksum vouches
+    // for them since, so a load skips the scan.
+    this.markFitted(Math.min(state.scalars.trainedItems ?? state.items.length, state.items.length), false);
     return this;
   }
 
@@ -511,6 +530,18 @@ export function selectRanked(
   const idx = core.i32(outIdx, count);
   const sc = core.f32(outScores, count);
   return Array.from(idx, (i, t) => ({ itemId: items.id(i), score: sc[t] + constant }));
+}
+
+/** Ids per step when an id map is built in steps (a few milliseconds' work). */
+const IDS_PER_STEP = 25_000;
+
+function* idMapInSteps(ids: readonly string[]): Generator<void, IdMap> {
+  const map = new IdMap();
+  for (let t = 0; t < ids.length; t++) {
+    if (t > 0 && t % IDS_PER_STEP === 0) yield;
+    map.add(ids[t]);
+  }
+  return map;
 }
 
 /** The id an erased user's row keeps: not a valid external id (ids are printable). */

@@ -302,8 +302,9 @@ export class ItemKnn extends CoreOwner implements Recommender {
     this.reserveLists(state.items.length);
     this.core.i32(this.neighbors, a.neighbors.length).set(a.neighbors);
     this.core.f32(this.sims, a.sims.length).set(a.sims);
-    this.history = new History({ rows: state.users.length, indptr: a.seenIndptr as Int32Array, indices: a.seenIndices as Int32Array, values: a.seenValues as Float32Array });
-    this.byItem = { rows: state.items.length, indptr: a.itemIndptr as Int32Array, indices: a.itemIndices as Int32Array, values: a.itemValues as Float32Array };
+    // Copies: the decoded arrays may be views into the caller's bytes.
+    this.history = new History({ rows: state.users.length, indptr: (a.seenIndptr as Int32Array).slice(), indices: (a.seenIndices as Int32Array).slice(), values: (a.seenValues as Float32Array).slice() });
+    this.byItem = { rows: state.items.length, indptr: (a.itemIndptr as Int32Array).slice(), indices: (a.itemIndices as Int32Array).slice(), values: (a.itemValues as Float32Array).slice() };
     this.fitted = true;
     return this;
   }

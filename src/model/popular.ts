@@ -138,7 +138,8 @@ export class Popular extends CoreOwner implements Recommender {
     this.items = IdMap.from(state.items);
     this.counts = new Float32Array(state.arrays.counts);
     const { seenIndptr, seenIndices, seenValues } = state.arrays;
-    this.history = new History({ rows: state.users.length, indptr: seenIndptr as Int32Array, indices: seenIndices as Int32Array, values: seenValues as Float32Array });
+    // Copies: the decoded arrays may be views into the caller's bytes.
+    this.history = new History({ rows: state.users.length, indptr: (seenIndptr as Int32Array).slice(), indices: (seenIndices as Int32Array).slice(), values: (seenValues as Float32Array).slice() });
     this.fitted = true;
     return this;
   }

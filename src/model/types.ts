@@ -93,8 +93,11 @@ export interface LatentFactors {
   clusterUsers(clusters: number, seed: number, sample?: number): { users: string[]; labels: Int32Array; centroids: Float32Array; k: number };
   /** Unit user vectors projected on their two principal components. */
   projectUsers(sample?: number): { users: string[]; coords: Float32Array; explained: [number, number] };
-  /** Every profiled user's vector, flat (user t at t·factors). */
-  userVectors(): { users: string[]; vectors: Float32Array };
+  /**
+   * A copy of every user's vector as it is now (one block copy, user row r at r·factors) and the
+   * row of a user id in it: -1 for users unknown now or added after the copy, and for erased ones.
+   */
+  userSnapshot(): { vectors: Float32Array; rowOf(userId: string): number };
   /** The prediction when both ids are known, else the global mean plus whichever biases are known. */
   predictOrFallback(userId: string, itemId: string): number;
 }

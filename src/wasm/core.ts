@@ -125,8 +125,21 @@ export class Core {
    * before is invalid afterwards.
    */
   reset(): void {
-    this.u8(this.base, this.highWater - this.base).fill(0);
-    this.top = this.highWater = this.base;
+    while (!this.resetStep(Infinity));
+  }
+
+  /**
+   * `reset` a slice at a time, from the top of the used memory down: zeroes at most `maxBytes`
+   * and returns true once the whole core is reset (a long-lived process resets a retired model's
+   * tens of megabytes between requests rather than in one). Nothing may use the core until then.
+   */
+  resetStep(maxBytes: number): boolean {
+    const start = Math.max(this.base, this.highWater - maxBytes);
+    this.u8(start, this.highWater - start).fill(0);
+    this.highWater = start;
+    if (start > this.base) return false;
+    this.top = this.base;
+    return true;
   }
 
   /** Bytes in use by the allocator. */
