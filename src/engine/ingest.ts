@@ -149,8 +149,9 @@ export class Ingest {
     for (const itemId of result.createdItems) this.catalog.set(itemId, [], true);
     if (result.accepted > 0) {
       const fresh = events.filter((_, i) => result.stored[i]);
-      // A large batch re-sorts once at the next read rather than moving items event by event.
-      if (fresh.length > BULK_EVENTS) this.popularity.deferOrder();
+      // A backfill or a large batch re-sorts once at the next read rather than moving items event
+      // by event: history arrives out of time order, and an old event's item can jump the catalog.
+      if (!live || fresh.length > BULK_EVENTS) this.popularity.deferOrder();
       for (const e of fresh) this.countPopularity(e);
       if (live) this.watchForFloods(fresh, now);
       this.retraining.noteEvents(result.accepted);

@@ -51,7 +51,10 @@ export class Popularity {
   /** Items by popularity, best first, ties by id for determinism. */
   ranking(): readonly string[] {
     if (this.unsorted) {
-      this.order = [...this.scores.keys()].sort((a, b) => (this.precedes(a, b) ? -1 : this.precedes(b, a) ? 1 : 0));
+      // Pairs sort several times faster than ids compared through map lookups.
+      const pairs = Array.from(this.scores, ([id, score]) => ({ id, score }));
+      pairs.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      this.order = pairs.map((p) => p.id);
       this.order.forEach((id, pos) => this.position.set(id, pos));
       this.unsorted = false;
     }
