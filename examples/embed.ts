@@ -23,7 +23,7 @@ const dbPath = process.argv[2] ?? join(mkdtempSync(join(tmpdir(), 'liverec-examp
 const store = SqliteStore.open(dbPath);
 const engine = Engine.open(store, { algorithm: 'item-knn', retrainEvery: 0, retrainMinutes: 0 });
 
-engine.upsertItems([
+await engine.upsertItems([
   { itemId: 'tent', categories: ['outdoor'] },
   { itemId: 'stove', categories: ['outdoor'] },
   { itemId: 'lamp', categories: ['outdoor'] },

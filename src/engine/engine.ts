@@ -84,7 +84,7 @@ export class Engine implements EngineApi {
     return { status: 'ok', model: { version: info.version, status: info.status }, items: this.catalog.size, feedback: this.store.countFeedback(), warnings: this.warnings.all() };
   }
 
-  upsertItems(items: ItemInput[]): number {
+  upsertItems(items: ItemInput[]): Promise<number> {
     return this.ingest.upsertItems(items);
   }
 

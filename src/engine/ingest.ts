@@ -15,10 +15,10 @@ import type { Warnings } from './warnings.ts';
 /** Past this many new events in one write, popularity is re-sorted once instead of kept in order. */
 const BULK_EVENTS = 256;
 /**
- * Events per transaction of a backfill, between which other requests run: about 5 ms of inserts
- * here, plus the commit's fsync, so a 10,000-event array never holds the serving thread for long.
+ * Events (or items) per transaction of a batch, between which other requests run: about 2 ms of
+ * inserts here plus the commit's fsync, so a 10,000-row array never holds the serving thread.
  */
-export const BACKFILL_SLICE = 250;
+export const BACKFILL_SLICE = 100;
 
 /** A live feedback post between its arrival and its group commit. */
 interface PendingPost {
@@ -64,12 +64,21 @@ export class Ingest {
     for (const { itemId, weight } of items) popularity.add(itemId, anchor, weight);
   }
 
-  upsertItems(items: ItemInput[]): number {
-    const count = this.store.upsertItems(items);
-    for (const { itemId } of items) {
-      const item = this.store.getItem(itemId)!;
-      this.catalog.set(item.itemId, item.categories, item.available);
-      this.profiles.placeItem(item.itemId);
+  /**
+   * Upserts in slices of BACKFILL_SLICE items, one transaction each, other requests answered
+   * between slices (a shop's first catalog upload can be 100,000 items).
+   */
+  async upsertItems(items: ItemInput[]): Promise<number> {
+    let count = 0;
+    for (let start = 0; start < items.length; start += BACKFILL_SLICE) {
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      const slice = items.slice(start, start + BACKFILL_SLICE);
+      count += this.store.upsertItems(slice);
+      for (const { itemId } of slice) {
+        const item = this.store.getItem(itemId)!;
+        this.catalog.set(item.itemId, item.categories, item.available);
+        this.profiles.placeItem(item.itemId);
+      }
     }
     return count;
   }

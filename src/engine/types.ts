@@ -180,7 +180,8 @@ export interface EngineObserver {
 
 export interface EngineApi {
   health(): Health;
-  upsertItems(items: ItemInput[]): number;
+  /** Upserts in slices of a few hundred items, one transaction each, other requests answered between them. */
+  upsertItems(items: ItemInput[]): Promise<number>;
   /** NotFoundError when unknown. */
   getItem(itemId: string): ItemRecord;
   /** Marks the item unavailable (never recommended again); history is kept. NotFoundError when unknown. */

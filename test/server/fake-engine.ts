@@ -90,7 +90,7 @@ export class FakeEngine implements EngineApi {
     return { status: 'ok', model: { version: 3, status: 'ready' }, items: this.items.size, feedback: 42, warnings: [] };
   }
 
-  upsertItems(items: ItemInput[]): number {
+  async upsertItems(items: ItemInput[]): Promise<number> {
     this.record('upsertItems', items);
     for (const input of items) {
       const old = this.items.get(input.itemId);

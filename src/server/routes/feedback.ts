@@ -3,12 +3,8 @@ import type { FeedbackInput } from '../../store/types.ts';
 import { jsonBody } from '../middleware.ts';
 import type { ResponseOf } from '../api.ts';
 import type { AppEnv, RouteDeps } from '../app.ts';
-import { InvalidInputError } from '../../errors.ts';
 import { feedbackEvent, flagQuery, nQuery, rowBatch } from '../schemas.ts';
-import { check, validate } from '../validate.ts';
-
-/** Rows validated between two turns of the event loop (a few milliseconds' work). */
-const VALIDATE_SLICE = 500;
+import { check, validate, validateRows } from '../validate.ts';
 
 /** A row a partial import left out: its index in the batch and why, in the 400 error's terms. */
 interface Rejected {
@@ -30,7 +26,8 @@ export function feedbackRoutes({ engine, now }: RouteDeps): Hono<AppEnv> {
     const partial = validate(flagQuery, c.req.query('partial'), 'partial');
     if (Array.isArray(body)) {
       if (partial) return c.json(await importValid(body, clock));
-      const events = await validateRows(body, clock);
+      // Checked in full before anything is stored, a slice of rows per turn.
+      const events = await validateRows(feedbackEvent(clock), validate(rowBatch, body));
       const { accepted, duplicates } = await engine.importFeedback(events);
       return c.json({ accepted, duplicates } satisfies ResponseOf<'feedback'>);
     }
@@ -47,23 +44,6 @@ export function feedbackRoutes({ engine, now }: RouteDeps): Hono<AppEnv> {
   });
 
   /**
-   * The whole array checked before anything is stored, row by row in slices so a 10,000-row
-   * backfill never holds the serving thread; the first bad row fails it as `[17].type`.
-   */
-  async function validateRows(body: unknown[], clock: number): Promise<FeedbackInput[]> {
-    const rows = validate(rowBatch, body);
-    const schema = feedbackEvent(clock);
-    const events: FeedbackInput[] = [];
-    for (let index = 0; index < rows.length; index++) {
-      if (index > 0 && index % VALIDATE_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
-      const result = check(schema, rows[index], `[${index}]`);
-      if (!result.ok) throw new InvalidInputError(result.message, result.field);
-      events.push(result.data);
-    }
-    return events;
-  }
-
-  /**
    * Stores the valid rows in one import and reports the others with the field and message a
    * strict import would have failed with (`[17].type`), so clients handle both modes alike.
    */
@@ -72,11 +52,13 @@ export function feedbackRoutes({ engine, now }: RouteDeps): Hono<AppEnv> {
     const schema = feedbackEvent(clock);
     const good: FeedbackInput[] = [];
     const rejected: Rejected[] = [];
-    rows.forEach((row, index) => {
-      const result = check(schema, row, `[${index}]`);
+    for (let index = 0; index < rows.length; index++) {
+      // A slice of rows per turn of the event loop, as for a strict batch.
+      if (index > 0 && index % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
+      const result = check(schema, rows[index], `[${index}]`);
       if (result.ok) good.push(result.data);
       else rejected.push({ index, field: result.field, message: result.message });
-    });
+    }
     // Nothing valid: nothing to store, and the engine need not see an empty batch.
     const { accepted, duplicates } = good.length > 0 ? await engine.importFeedback(good) : { accepted: 0, duplicates: 0 };
     return { accepted, duplicates, rejected };
