@@ -295,16 +295,23 @@ async function measured<T extends object>(server: Server, probeUser: string, wor
   const loop = await server.loopDelay(false);
   const stallMs = loop.stalls.map(([, ms]) => ms);
   const inIngest = loop.stalls.filter(([from, ms]) => busy.some(([a, b]) => from < b && from + ms > a)).map(([, ms]) => ms);
-  const loopDelayMs = { samples: loop.samples, p50: loop.p50, p90: loop.p90, p99: loop.p99, p999: loop.p999, max: loop.max, mean: loop.mean };
+  // The histogram records the time between two of its timer's ticks, so an idle loop reads the
+  // resolution itself: the delay is what lies beyond it (the raw intervals are kept beside).
+  const beyond = (ms: number) => round(Math.max(0, ms - RESOLUTION_MS));
+  const loopIntervalMs = { samples: loop.samples, p50: loop.p50, p90: loop.p90, p99: loop.p99, p999: loop.p999, max: loop.max, mean: loop.mean };
+  const loopDelayMs = {
+    samples: loop.samples, p50: beyond(loop.p50), p90: beyond(loop.p90), p99: beyond(loop.p99), p999: beyond(loop.p999), max: beyond(loop.max), mean: beyond(loop.mean),
+  };
   const targets = {
-    loopDelayP99: { target: `≤ ${TARGETS.loopDelayP99Ms} ms`, value: loop.p99, pass: loop.p99 <= TARGETS.loopDelayP99Ms },
-    loopDelayMax: { target: `≤ ${TARGETS.loopDelayMaxMs} ms`, value: loop.max, pass: loop.max <= TARGETS.loopDelayMaxMs },
+    loopDelayP99: { target: `≤ ${TARGETS.loopDelayP99Ms} ms`, value: loopDelayMs.p99, pass: loopDelayMs.p99 <= TARGETS.loopDelayP99Ms },
+    loopDelayMax: { target: `≤ ${TARGETS.loopDelayMaxMs} ms`, value: loopDelayMs.max, pass: loopDelayMs.max <= TARGETS.loopDelayMaxMs },
     slowRequests: { target: `no request > ${SLOW_MS} ms`, value: requests.slowerThan250ms, pass: requests.slowerThan250ms === 0 },
     connectionErrors: { target: '0', value: requests.connectionErrors, pass: requests.connectionErrors === 0 },
   };
   return {
     seconds: round(seconds, 2),
     loopDelayMs,
+    loopIntervalMs,
     stalls: {
       count: stallMs.length,
       totalMs: stallMs.reduce((a, b) => a + b, 0),
@@ -509,7 +516,7 @@ writeResult('lag', {
   method:
     '`node --import <sampler.mjs> bin/liverec.mjs serve --db <tmp> --port 0` (default settings, request log on). Inside: the preload ' +
     `keeps perf_hooks.monitorEventLoopDelay({ resolution: ${RESOLUTION_MS} }) on the serving thread, reset at each phase start and read at its end ` +
-    `over IPC; its figures include the ${RESOLUTION_MS} ms timer period (an idle loop reads ≈ ${RESOLUTION_MS} ms), and stalls are gaps > ${STALL_MS} ms between ` +
+    `over IPC. It records the interval between its timer's ticks (an idle loop reads ≈ ${RESOLUTION_MS} ms): loopDelayMs is the delay beyond that period, judged by the targets; loopIntervalMs keeps the raw intervals. Stalls are gaps > ${STALL_MS} ms between ` +
     `its own ${RESOLUTION_MS} ms ticks. Outside: GET /v1/users/<user>/recommendations?n=10 every ${PROBE_EVERY_MS} ms on one keep-alive connection ` +
     `(node:http Agent, maxSockets 1; the next request waits for the previous answer), from the same machine. ` +
     'backfill: fresh database (serve --create); ml-latest-small movies upserted via POST /v1/items and its 100,836 ratings via POST /v1/feedback ' +
