@@ -29,14 +29,15 @@ const dir = mkdtempSync(join(tmpdir(), 'liverec-example-'));
 const store = SqliteStore.open(join(dir, 'example.db'));
 let engine: Engine | null = null;
 try {
-  importFiles(store, { movies: join(ROOT, 'data/ml-latest-small/movies.csv'), ratings: join(ROOT, 'data/ml-latest-small/ratings.csv') }, {
+  await importFiles(store, { movies: join(ROOT, 'data/ml-latest-small/movies.csv'), ratings: join(ROOT, 'data/ml-latest-small/ratings.csv') }, {
     out: () => undefined,
     err: () => undefined,
   });
-  engine = Engine.open(store, { retrainEvery: 0, retrainMinutes: 0 });
+  engine = await Engine.open(store, { retrainEvery: 0, retrainMinutes: 0 });
   await engine.trainNow();
   const app = createApp(engine);
-  const title = (itemId: string) => store.getItem(itemId)?.title ?? itemId;
+  const titles = new Map((await store.listItems()).map((item) => [item.itemId, item.title]));
+  const title = (itemId: string) => titles.get(itemId) ?? itemId;
   const get = async <T>(path: string): Promise<T> => (await app.request(path)).json() as Promise<T>;
   const recsPath = `/v1/users/${USER}/recommendations?n=${N}&explain=true`;
 
@@ -63,7 +64,7 @@ try {
   }
 } finally {
   await engine?.close();
-  store.close();
+  await store.close();
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
 }
 

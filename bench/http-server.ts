@@ -37,7 +37,7 @@ if (mode === 'hello') {
   const store = SqliteStore.open(db);
   // Retraining is switched off so a background fit does not compete for the CPU mid-run; every
   // other setting is the default (implicit ALS, k = 64, flood guard on).
-  const engine = Engine.open(store, { retrainEvery: 0, retrainMinutes: 0 });
+  const engine = await Engine.open(store, { retrainEvery: 0, retrainMinutes: 0 });
   const trainStart = performance.now();
   const info = await engine.trainNow();
   const trainSeconds = (performance.now() - trainStart) / 1000;
@@ -71,7 +71,7 @@ if (mode === 'hello') {
   const stop = async () => {
     await server.close();
     await engine.close();
-    store.close();
+    await store.close();
     process.exit(0);
   };
   process.once('SIGTERM', stop);

@@ -52,7 +52,7 @@ interface ImportResult {
   eventsPerSecond: number;
 }
 
-function importInto(path: string, dataset: string, total: number, batchAt: (start: number, end: number) => FeedbackInput[]): ImportResult {
+async function importInto(path: string, dataset: string, total: number, batchAt: (start: number, end: number) => FeedbackInput[]): Promise<ImportResult> {
   const store = SqliteStore.open(path);
   let seconds = 0;
   let accepted = 0;
@@ -61,12 +61,12 @@ function importInto(path: string, dataset: string, total: number, batchAt: (star
     for (let start = 0; start < total; start += BATCH) {
       const batch = batchAt(start, Math.min(start + BATCH, total));
       const t0 = performance.now();
-      accepted += store.addFeedback(batch, { createMissingItems: true }).accepted;
+      accepted += (await store.addFeedback(batch, { createMissingItems: true })).accepted;
       seconds += (performance.now() - t0) / 1000;
       batches++;
     }
   } finally {
-    store.close();
+    await store.close();
   }
   const result = { dataset, events: total, accepted, batches, batchSize: BATCH, storeSeconds: seconds, eventsPerSecond: total / seconds };
   console.log(`import ${dataset}: ${total} events in ${seconds.toFixed(2)} s → ${Math.round(result.eventsPerSecond)} events/s`);
@@ -77,7 +77,7 @@ const rows = mlSmallRows();
 const mlDb = join(dir, 'ml-small.db');
 const imports: ImportResult[] = [];
 imports.push(
-  importInto(mlDb, 'ml-latest-small', rows.length, (start, end) =>
+  await importInto(mlDb, 'ml-latest-small', rows.length, (start, end) =>
     rows.slice(start, end).map((r) => ({ userId: r.user, itemId: r.item, type: 'rating', value: r.value, timestamp: r.timestamp })),
   ),
 );
@@ -86,7 +86,7 @@ imports.push(
   const ts = timestamps(syntheticEvents, 4);
   const path = join(dir, 'synthetic.db');
   imports.push(
-    importInto(path, `synthetic-${syntheticEvents / 1e6}M`, syntheticEvents, (start, end) => {
+    await importInto(path, `synthetic-${syntheticEvents / 1e6}M`, syntheticEvents, (start, end) => {
       const batch: FeedbackInput[] = [];
       for (let t = start; t < end; t++) batch.push({ userId: `u${syn.userIdx[t]}`, itemId: `i${syn.itemIdx[t]}`, type: 'click', value: null, timestamp: ts[t] });
       return batch;

@@ -43,17 +43,17 @@ const store = SqliteStore.open(dbPath);
 let engine: Engine | null = null;
 try {
   let start = performance.now();
-  importFiles(store, { movies, ratings }, { out: () => undefined, err: (text) => process.stderr.write(text) });
+  await importFiles(store, { movies, ratings }, { out: () => undefined, err: (text) => process.stderr.write(text) });
   const importSeconds = (performance.now() - start) / 1000;
   start = performance.now();
-  engine = Engine.open(store, config);
+  engine = await Engine.open(store, config);
   const info = await engine.trainNow();
   const trainSeconds = (performance.now() - start) / 1000;
   const e = engine;
-  const users = usersOf(store);
-  const items = store.listItems().map((i) => i.itemId);
+  const users = await usersOf(store);
+  const items = (await store.listItems()).map((i) => i.itemId);
   console.log(
-    `imported ${store.countFeedback()} ratings, ${items.length} items in ${importSeconds.toFixed(1)} s; ` +
+    `imported ${await store.countFeedback()} ratings, ${items.length} items in ${importSeconds.toFixed(1)} s; ` +
       `trained model v${info.version} (${info.algorithm}) in ${trainSeconds.toFixed(1)} s; ${users.length} users, ${CALLS} timed calls each`,
   );
 
@@ -89,9 +89,9 @@ try {
     userId, itemId: items[(i * 7919) % items.length], type: 'rating', value: 1 + (i % 9) / 2, timestamp: clock++,
   });
 
-  const profile = time((user) => e.profile(user));
+  const profile = await timeAsync((user) => e.profile(user));
   report('profile', profile);
-  const recommend = time((user) => e.recommend(user, { n: N }));
+  const recommend = await timeAsync((user) => e.recommend(user, { n: N }));
   report('recommend', recommend);
   let quarantined = 0;
   let notAccepted = 0;
@@ -101,13 +101,13 @@ try {
     if (r.accepted !== 1) notAccepted++;
   });
   report('addFeedback', addFeedback);
-  const storeWrite = time((user, i) => store.addFeedback([event(user, i)], { createMissingItems: true }));
+  const storeWrite = await timeAsync((user, i) => store.addFeedback([event(user, i)], { createMissingItems: true }));
   report('storeWrite', storeWrite);
 
   // The served model's bytes, loaded into a copy the benchmark can fold users into directly.
-  const [meta] = store.latestModels();
-  const model = loadModel(store.loadModelBytes(meta.version));
-  const histories = new Map(users.map((u) => [u, store.userFeedback(u)]));
+  const [meta] = await store.latestModels();
+  const model = loadModel(await store.loadModelBytes(meta.version));
+  const histories = new Map(await Promise.all(users.map(async (u) => [u, await store.userFeedback(u)] as const)));
   const foldInCompute = time((user) => {
     model.foldInUser(user, userSignals(histories.get(user)!, e.config, false));
     return model.recommend(user, { n: N });
@@ -129,7 +129,7 @@ try {
   });
 } finally {
   await engine?.close();
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -138,10 +138,10 @@ function report(name: string, d: ReturnType<typeof distribution>): void {
 }
 
 /** Every user with stored feedback, in order of first appearance in the log. */
-function usersOf(s: SqliteStore): string[] {
+async function usersOf(s: SqliteStore): Promise<string[]> {
   const seen: string[] = [];
   const set = new Set<string>();
-  s.forEachFeedback((row) => {
+  await s.forEachFeedback((row) => {
     if (!set.has(row.userId)) {
       set.add(row.userId);
       seen.push(row.userId);

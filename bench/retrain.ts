@@ -50,16 +50,16 @@ function synthetic(users: number, items: number, interactions: number): Dataset 
   };
 }
 
-function load(path: string, dataset: Dataset): void {
+async function load(path: string, dataset: Dataset): Promise<void> {
   const store = SqliteStore.open(path);
-  store.upsertItems(dataset.items);
+  await store.upsertItems(dataset.items);
   let batch: FeedbackInput[] = [];
   for (const e of dataset.events()) {
     batch.push(e);
-    if (batch.length === BATCH) (store.addFeedback(batch, { createMissingItems: true }), (batch = []));
+    if (batch.length === BATCH) (await store.addFeedback(batch, { createMissingItems: true }), (batch = []));
   }
-  if (batch.length > 0) store.addFeedback(batch, { createMissingItems: true });
-  store.close();
+  if (batch.length > 0) await store.addFeedback(batch, { createMissingItems: true });
+  await store.close();
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -69,11 +69,11 @@ const results = [];
 for (const dataset of datasets) {
   const dir = mkdtempSync(join(tmpdir(), 'liverec-retrain-'));
   const path = join(dir, 'bench.db');
-  load(path, dataset);
+  await load(path, dataset);
   const byThreads = new Map<number, number>();
   for (const threads of [1, 2]) {
     const store = SqliteStore.open(path);
-    const engine = Engine.open(store, { params: { threads }, retrainMinutes: 0, retrainEvery: 0 });
+    const engine = await Engine.open(store, { params: { threads }, retrainMinutes: 0, retrainEvery: 0 });
     const seconds: number[] = [];
     const delay = monitorEventLoopDelay({ resolution: 10 });
     let metrics: Record<string, unknown> = {};
@@ -85,7 +85,7 @@ for (const dataset of datasets) {
     }
     delay.disable();
     await engine.close();
-    store.close();
+    await store.close();
     byThreads.set(threads, median(seconds));
     const result = {
       dataset: dataset.name, threads, runs: RUNS, medianSeconds: median(seconds), seconds,

@@ -3,10 +3,11 @@
  * figures are clean and one crash does not stop the rest), then bench/report.ts to regenerate
  * the README's results section. Benchmarks, not tests: nothing here fails on a timing.
  *
- *   npm run bench                      full run (≈ 10–15 min on 2 cores)
+ *   npm run bench                      full run (≈ 12–17 min on 2 cores)
  *   npm run bench -- --quick           reduced sizes and runs, results in bench/results/quick/,
  *                                      README untouched (the report is printed instead)
  *   npm run bench -- --only fit,http   a subset, then the report over all results on disk
+ *   npm run bench -- --only throughput SQLite vs PostgreSQL throughput (needs initdb/postgres installed)
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,7 +16,8 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, arg, isQuick, resultsDir, writeResult } from './lib.ts';
 
-const SCRIPTS = ['fit', 'kernels', 'foldin', 'http', 'memory', 'retrain', 'startup'];
+// throughput: SQLite vs PostgreSQL (1 and 2 servers) over HTTP; it starts a private PostgreSQL.
+const SCRIPTS = ['fit', 'kernels', 'foldin', 'http', 'throughput', 'memory', 'retrain', 'startup'];
 const quick = isQuick();
 const only = arg('only', '');
 const selected = only ? only.split(',').map((s) => s.trim()) : SCRIPTS;

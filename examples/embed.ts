@@ -21,7 +21,7 @@ const dbPath = process.argv[2] ?? join(mkdtempSync(join(tmpdir(), 'liverec-examp
 // The store is the one SQLite file; the engine keeps user profiles live on top of it. No
 // background retrains here: the example trains once, explicitly.
 const store = SqliteStore.open(dbPath);
-const engine = Engine.open(store, { algorithm: 'item-knn', retrainEvery: 0, retrainMinutes: 0 });
+const engine = await Engine.open(store, { algorithm: 'item-knn', retrainEvery: 0, retrainMinutes: 0 });
 
 await engine.upsertItems([
   { itemId: 'tent', categories: ['outdoor'] },
@@ -46,7 +46,8 @@ console.log(`trained ${model.algorithm} version ${model.version}`);
 // A live event: the answer already carries the user's updated list.
 const live = await engine.addFeedback(bought('visitor', 'tent'), 2);
 console.log(`after buying a tent: ${live.recommendations.map((r) => r.itemId).join(', ')}`);
-console.log(`recommend: ${engine.recommend('visitor', { n: 2 }).recommendations.map((r) => r.itemId).join(', ')}`);
+const { recommendations } = await engine.recommend('visitor', { n: 2 });
+console.log(`recommend: ${recommendations.map((r) => r.itemId).join(', ')}`);
 
 // 1. Inside an existing Hono app, under a prefix of your choosing.
 const shop = new Hono();
@@ -65,4 +66,4 @@ await new Promise((resolve) => server.close(resolve));
 
 // The engine first (it finishes queued writes and stops its training thread), then the store.
 await engine.close();
-store.close();
+await store.close();

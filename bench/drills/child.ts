@@ -130,3 +130,27 @@ export function intArg(value: string, name: string, min: number): number {
   if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${value}`);
   return n;
 }
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One JSON request; resolves with the status and parsed body (null when the body is not JSON)
+ * and rejects only on a transport failure (connection refused or reset, timeout).
+ */
+export async function requestJson<T = Record<string, unknown>>(
+  method: string, url: string, body?: unknown, timeoutMs = 10_000,
+): Promise<{ status: number; body: T | null }> {
+  const res = await fetch(url, {
+    method,
+    ...(body !== undefined && { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  let parsed: T | null = null;
+  try {
+    parsed = JSON.parse(text) as T;
+  } catch {
+    // Not JSON (e.g. a proxy's error page): the status says enough.
+  }
+  return { status: res.status, body: parsed };
+}

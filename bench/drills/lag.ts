@@ -1,7 +1,7 @@
 /**
  * Lag drill: does the serving thread stay free while data pours in and models are retrained?
  *
- *   npm run drill:lag [-- --quick] [-- --phase a|b] [-- --seed 1] [-- --keep]
+ *   npm run drill:lag [-- --quick] [-- --phase a|b] [-- --seed 1] [-- --keep] [-- --cpu-prof DIR]
  *
  * Runs the real server (`node bin/liverec.mjs serve --db <tmp> --port 0`) as a child process and
  * measures it from both sides:
@@ -25,7 +25,8 @@
  * Targets (reported pass/fail per phase; a timing never sets the exit code): event-loop delay
  * p99 ≤ 20 ms and max ≤ 100 ms, no request slower than 250 ms, no connection errors.
  *
- * Writes bench/results/lag.json (bench/results/quick/lag.json with --quick).
+ * Writes bench/results/lag.json (bench/results/quick/lag.json with --quick). --cpu-prof DIR writes
+ * the server's CPU profiles (node --cpu-prof) to DIR, to see what a stall was made of.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +44,7 @@ const PHASES = arg('phase', 'ab');
 if (!/^(a|b|ab)$/.test(PHASES)) throw new Error(`--phase must be a or b, got ${PHASES}`);
 const SEED = intArg(arg('seed', '1'), 'seed', 0);
 const KEEP = process.argv.includes('--keep');
+const CPU_PROFILE_DIR = arg('cpu-prof', '');
 
 const PROBE_EVERY_MS = 20;
 const SLOW_MS = 250;
@@ -99,7 +101,8 @@ interface Server extends ServerChild {
 /** Like child.ts's startServer, plus the sampler preload and an IPC channel to read it. */
 function startServer(sampler: string, args: string[], timeoutMs = 600_000): Promise<Server> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', pathToFileURL(sampler).href, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const profiling = CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...profiling, '--import', pathToFileURL(sampler).href, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let stdout = '';
   let stderr = '';
   let done = false;

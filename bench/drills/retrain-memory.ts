@@ -64,10 +64,10 @@ function sample(round: number): Record<string, number> {
 const dir = mkdtempSync(join(tmpdir(), 'liverec-retrain-memory-'));
 const store = SqliteStore.open(join(dir, 'db.sqlite'));
 const quiet = { out: () => undefined, err: () => undefined };
-importFiles(store, { movies: DATA + 'movies.csv', ratings: DATA + 'ratings.csv' }, quiet);
-const engine = Engine.open(store, { retrainEvery: 0, retrainMinutes: 0 });
+await importFiles(store, { movies: DATA + 'movies.csv', ratings: DATA + 'ratings.csv' }, quiet);
+const engine = await Engine.open(store, { retrainEvery: 0, retrainMinutes: 0 });
 const users = Array.from({ length: 610 }, (_, u) => String(u + 1));
-const items = store.listItems().map((i) => i.itemId);
+const items = (await store.listItems()).map((i) => i.itemId);
 const types = ['view', 'click', 'cart', 'purchase', 'like'] as const;
 const rng = new Rng(7);
 let clock = Date.now();
@@ -83,7 +83,7 @@ try {
       const userId = users[Math.floor(rng.next() * users.length)];
       const itemId = items[Math.floor(rng.next() * items.length)];
       await engine.addFeedback({ userId, itemId, type: types[e % types.length], value: null, timestamp: clock++ }, 10);
-      if (e % 50 === 0) engine.recommend(userId, { n: 10 });
+      if (e % 50 === 0) await engine.recommend(userId, { n: 10 });
     }
     await engine.trainNow();
     await settle();
@@ -92,7 +92,7 @@ try {
   }
 } finally {
   await engine.close();
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -34,7 +34,7 @@ export function registerDemo(program: Command): void {
     mkdirSync(dirname(options.db), { recursive: true });
     const store = SqliteStore.open(options.db, { busyTimeoutMs: settings.busyTimeoutMs });
     try {
-      if (store.countFeedback() === 0) {
+      if ((await store.countFeedback()) === 0) {
         if (!existsSync(DATA)) {
           throw new CliError(
             `the demo's MovieLens sample ships with the repository, not the npm package: run \`npm run demo\` in a clone of liverec, or load your own data with \`liverec import\``,
@@ -42,9 +42,9 @@ export function registerDemo(program: Command): void {
         }
         out.err(`first run: importing MovieLens ml-latest-small into ${options.db}\n`);
         const userId = pseudonymizer(settings.engine.pseudonymSalt ?? null);
-        importFiles(store, { movies: DATA + 'movies.csv', ratings: DATA + 'ratings.csv' }, out, { userId });
+        await importFiles(store, { movies: DATA + 'movies.csv', ratings: DATA + 'ratings.csv' }, out, { userId });
       }
-      const engine = await openEngine(store, engineConfig(store, settings.engine));
+      const engine = await openEngine(store, await engineConfig(store, settings.engine));
       if (engine.model().version === null) {
         out.err(`training ${engine.config.algorithm}…\n`);
         const info = await engine.trainNow().catch(async (err: unknown) => {
@@ -56,7 +56,7 @@ export function registerDemo(program: Command): void {
       const url = await serve(store, engine, { ...settings, db: options.db }, out);
       out.out(examples(url));
     } catch (err) {
-      store.close();
+      await store.close();
       throw err;
     }
   });

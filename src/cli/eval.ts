@@ -46,7 +46,7 @@ export function registerEval(program: Command): void {
     .option('--dump <dir>', 'write predictions.csv and recommendations.csv to this directory')
     .option('--json', 'print one JSON object (the last stdout line) instead of a table')
     .option('--record <db>', "also store the metrics in this database (shown on the server's dashboard)")
-    .action((options: EvalOptions, command: Command) => {
+    .action(async (options: EvalOptions, command: Command) => {
       const { out } = io(command);
       const { train, test } = loadSplit(options);
       // Created on the first report, so the bar does not sit at 0% while the model fits.
@@ -63,7 +63,7 @@ export function registerEval(program: Command): void {
       bar?.stop();
       if (options.dump) dump(options.dump, test, result);
       // The split travels with the metrics: the dashboard shows which protocol produced them.
-      if (options.record) record(options.record, 'eval', { split: options.split ?? 'files', ...metricsJson(result.metrics) });
+      if (options.record) await record(options.record, 'eval', { split: options.split ?? 'files', ...metricsJson(result.metrics) });
       out(options.json ? JSON.stringify(metricsJson(result.metrics)) + '\n' : formatMetrics(result.metrics));
     });
 }

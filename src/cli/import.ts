@@ -2,13 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Command } from 'commander';
 import { pseudonymizer } from '../engine/pseudonym.ts';
-import { SqliteStore } from '../store/sqlite.ts';
+import { isPostgresUrl, openStore } from '../store/open.ts';
 import type { FeedbackInput, ItemInput, Store } from '../store/types.ts';
 import { engineSettings } from './config.ts';
 import { CliError } from './errors.ts';
 import { feedbackFile, itemsFile, movieLensMovies, movieLensRatings, type Parsed } from './import-sources.ts';
 import { io, progress, type Io, type Progress } from './io.ts';
-import { requireFile } from './options.ts';
+import { databaseOption, requireFile } from './options.ts';
 
 /** Rows per store call: one transaction each, large enough to amortise the commit's fsync. */
 export const BATCH_SIZE = 10_000;
@@ -42,14 +42,14 @@ export function registerImport(program: Command): void {
     .description(
       "Loads files into the database (created when missing), items before feedback. Every row is checked with the HTTP API's rules; bad rows are reported by line number, field and rule. By default they are skipped and the rest are stored in batches of 10,000 (exit code 0 even when rows were rejected); with --strict every file is checked first and any bad row stops the import before anything is stored (exit code 1). With a pseudonym salt (LIVEREC_PSEUDONYM_SALT, or engine.pseudonymSalt in --config) user ids are stored as the server stores them.",
     )
-    .requiredOption('--db <file>', 'SQLite database file')
+    .addOption(databaseOption('the database to load into (created when missing)'))
     .option('--movies <file>', 'MovieLens movies.csv (movieId,title,genres) → items with genres as categories')
     .option('--ratings <file>', 'MovieLens ratings.csv (userId,movieId,rating,timestamp) → rating events')
     .option('--items <file>', 'JSON lines of {itemId, title?, categories?, metadata?, available?}')
     .option('--feedback <file>', 'CSV with header userId,itemId,type[,value][,timestamp] (ms or ISO-8601), or JSON lines')
     .option('--config <file>', "the server's JSON settings file (or LIVEREC_CONFIG): its engine.pseudonymSalt applies to imported user ids")
     .option('--strict', 'store nothing when any row is rejected')
-    .action((options: ImportOptions, command: Command) => {
+    .action(async (options: ImportOptions, command: Command) => {
       const { movies, ratings, items, feedback } = options;
       if (!movies && !ratings && !items && !feedback) {
         throw new CliError('import needs at least one of --movies, --ratings, --items, --feedback');
@@ -61,13 +61,13 @@ export function registerImport(program: Command): void {
       const settings: ImportSettings = { userId: pseudonymizer(pseudonymSalt ?? null), now: Date.now() };
       // A full pass before the database is touched: with any bad row, not even the file is created.
       if (options.strict) checkFiles(options, settings.now!, out);
-      mkdirSync(dirname(options.db), { recursive: true });
-      const store = SqliteStore.open(options.db);
+      if (!isPostgresUrl(options.db)) mkdirSync(dirname(options.db), { recursive: true });
+      const store = await openStore(options.db);
       try {
         if (pseudonymSalt) out.err('pseudonymous ids: user ids are stored as HMAC-SHA-256 pseudonyms\n');
-        importFiles(store, options, out, settings);
+        await importFiles(store, options, out, settings);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }
@@ -95,22 +95,22 @@ function checkFiles(files: Files, now: number, out: Io): void {
 }
 
 /** Imports every file named in `files`, items first; exported for the demo command. */
-export function importFiles(store: Store, files: Files, out: Io, settings: ImportSettings = {}): void {
+export async function importFiles(store: Store, files: Files, out: Io, settings: ImportSettings = {}): Promise<void> {
   const uid = settings.userId ?? ((userId: string) => userId);
-  const items = (batch: ItemInput[]) => ({ accepted: store.upsertItems(batch), duplicates: 0 });
+  const items = async (batch: ItemInput[]) => ({ accepted: await store.upsertItems(batch), duplicates: 0 });
   const events = (batch: FeedbackInput[]) => store.addFeedback(batch.map((e) => ({ ...e, userId: uid(e.userId) })), { createMissingItems: true });
   for (const { path, noun, rows } of sources(files, settings.now ?? Date.now())) {
-    load(path, noun, rows, (batch) => (noun === 'items' ? items(batch as ItemInput[]) : events(batch as FeedbackInput[])), out);
+    await load(path, noun, rows, (batch) => (noun === 'items' ? items(batch as ItemInput[]) : events(batch as FeedbackInput[])), out);
   }
 }
 
-function load<T>(
+async function load<T>(
   path: string,
   noun: string,
   rows: (onBytes: (read: number, total: number) => void) => Iterable<Parsed<T>>,
-  write: (batch: T[]) => { accepted: number; duplicates: number },
+  write: (batch: T[]) => Promise<{ accepted: number; duplicates: number }>,
   out: Io,
-): void {
+): Promise<void> {
   const name = basename(path);
   const tally: Tally = { accepted: 0, duplicates: 0 };
   // Created on the first chunk, once the file's size is known.
@@ -119,9 +119,9 @@ function load<T>(
   // Printed once the bar is gone, so messages do not interleave with its redraws.
   const rejected = rejections(path);
   let batch: T[] = [];
-  const flush = () => {
+  const flush = async () => {
     if (batch.length === 0) return;
-    const result = write(batch);
+    const result = await write(batch);
     tally.accepted += result.accepted;
     tally.duplicates += result.duplicates;
     batch = [];
@@ -130,12 +130,12 @@ function load<T>(
     for (const row of rows(onBytes)) {
       if ('value' in row) {
         batch.push(row.value);
-        if (batch.length === BATCH_SIZE) flush();
+        if (batch.length === BATCH_SIZE) await flush();
       } else {
         rejected.add(row);
       }
     }
-    flush();
+    await flush();
   } finally {
     bar.current?.stop();
     rejected.print(out);

@@ -77,3 +77,11 @@ export function requireFile(path: string): string {
   if (!isFile) throw new CliError(`cannot read ${path}: not a regular file`);
   return path;
 }
+
+/**
+ * `--db`: a SQLite file or a postgres:// URL, in every command that opens a database; LIVEREC_DB
+ * stands in for it (so a URL with a password need not be typed on the command line).
+ */
+export function databaseOption(role = 'the database'): Option {
+  return new Option('--db <file|url>', `${role}: a SQLite file, or a postgres://… URL shared by several servers`).env('LIVEREC_DB').makeOptionMandatory();
+}

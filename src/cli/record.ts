@@ -1,11 +1,11 @@
-import { SqliteStore } from '../store/sqlite.ts';
+import { openStore } from '../store/open.ts';
 
 /** Stores an evaluation summary in a database, so the server's dashboard can show the last runs. */
-export function record(db: string, kind: 'eval' | 'replay', summary: Record<string, unknown>): void {
-  const store = SqliteStore.open(db);
+export async function record(db: string, kind: 'eval' | 'replay', summary: Record<string, unknown>): Promise<void> {
+  const store = await openStore(db);
   try {
-    store.addEvaluation(kind, summary);
+    await store.addEvaluation(kind, summary);
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -5,6 +5,7 @@ import type { Store } from '../store/types.ts';
 import { describeSettings, serveSettings, type ServeDefaults, type ServeFlags, type ServeSettings } from './config.ts';
 import { engineConfig, openEngine, openExisting } from './engine.ts';
 import { io, type Io } from './io.ts';
+import { databaseOption } from './options.ts';
 
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -17,17 +18,17 @@ export function registerServe(program: Command): void {
     .description(
       'Serves the HTTP API. Settings come from flags, then environment variables, then --config <file>, then defaults (README "Configuration"). Set LIVEREC_API_KEY to require `Authorization: Bearer <key>` on writes, and LIVEREC_READ_KEY to require a key on reads too. SIGINT/SIGTERM stop it gracefully: in-flight requests finish, a running retrain is awaited, then the database is closed.',
     )
-    .requiredOption('--db <file>', 'SQLite database file')
+    .addOption(databaseOption('the database to serve'))
     .option('--create', 'create the database when it does not exist (a new shop starts empty and fills it over HTTP)');
   addServeOptions(command, DEFAULTS).action(async (options: ServeFlags & { db: string; create?: boolean }, command: Command) => {
     // Settings are checked before the database is opened, so a typo changes nothing.
     const settings = serveSettings(options, process.env, DEFAULTS);
-    const store = openExisting(options.db, { busyTimeoutMs: settings.busyTimeoutMs, create: options.create });
+    const store = await openExisting(options.db, { busyTimeoutMs: settings.busyTimeoutMs, create: options.create });
     try {
-      const engine = await openEngine(store, engineConfig(store, settings.engine));
+      const engine = await openEngine(store, await engineConfig(store, settings.engine));
       await serve(store, engine, { ...settings, db: options.db }, io(command));
     } catch (err) {
-      store.close();
+      await store.close();
       throw err;
     }
   });
@@ -54,8 +55,8 @@ export function addServeOptions(command: Command, defaults: ServeDefaults): Comm
 export async function serve(store: Store, engine: Engine, settings: ServeSettings & { db: string }, out: Io): Promise<string> {
   // The HTTP stack is loaded only by the commands that serve.
   const [{ createApp }, { listen }] = await Promise.all([import('../server/app.ts'), import('../server/listen.ts')]);
-  // The database path feeds the DB-size gauge of /metrics.
-  const app = createApp(engine, { ...settings.app, metrics: { dbPath: settings.db } });
+  // A database file's path feeds the DB-size gauge of /metrics (PostgreSQL reports its own sizes).
+  const app = createApp(engine, { ...settings.app, metrics: store.maintenance ? { dbPath: settings.db } : {} });
   let server;
   try {
     server = await listen(app, { port: settings.port, host: settings.host });
@@ -73,7 +74,7 @@ export async function serve(store: Store, engine: Engine, settings: ServeSetting
     try {
       await server.close();
       await engine.close();
-      store.close();
+      await store.close();
       process.exit(0);
     } catch (err) {
       out.err(`liverec: shutdown failed: ${(err as Error).message}\n`);

@@ -3,7 +3,7 @@ import type { ModelInfo } from '../engine/types.ts';
 import { createModel, type Algorithm } from '../model/index.ts';
 import { modelConfig, openEngine, openExisting, withStore } from './engine.ts';
 import { io, table } from './io.ts';
-import { addParamOptions, algorithmOption, givenParams } from './options.ts';
+import { addParamOptions, algorithmOption, databaseOption, givenParams } from './options.ts';
 import { withParamsFile } from './tune.ts';
 
 interface TrainOptions { db: string; algorithm?: Algorithm; params?: string; json?: boolean }
@@ -16,7 +16,7 @@ export function registerTrain(program: Command): void {
       .description(
         "Fits a model on every stored feedback event, saves it in the database and makes it the one that `recommend` and `serve` use. Without --algorithm or parameter flags, the newest stored model's algorithm and parameters are reused (implicit-als with defaults on a first train).",
       )
-      .requiredOption('--db <file>', 'SQLite database file')
+      .addOption(databaseOption())
       .addOption(algorithmOption('algorithm to train'))
       .option('--params <file>', 'algorithm and params from `liverec tune --save`; flags override its values'),
   )
@@ -25,14 +25,14 @@ export function registerTrain(program: Command): void {
       const { out, err } = io(command);
       // Read before the store opens, so a bad file fails without touching the database.
       const chosen = withParamsFile(options.params, options.algorithm, givenParams(options as never));
-      const store = openExisting(options.db);
+      const store = await openExisting(options.db);
       await withStore(store, async () => {
-        const engine = await openEngine(store, modelConfig(store, chosen.algorithm, chosen.params));
+        const engine = await openEngine(store, await modelConfig(store, chosen.algorithm, chosen.params));
         try {
           // The engine fits on a worker thread, where a bad param would come back as a bare Error;
           // checking here gives the model's own message (naming the param) as a user error.
           createModel(engine.config.algorithm, engine.config.params);
-          err(`training ${engine.config.algorithm} on ${store.countFeedback().toLocaleString('en-US')} feedback events…\n`);
+          err(`training ${engine.config.algorithm} on ${(await store.countFeedback()).toLocaleString('en-US')} feedback events…\n`);
           const info = await engine.trainNow();
           out(options.json ? JSON.stringify(info) + '\n' : describeModel(info));
         } finally {

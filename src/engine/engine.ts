@@ -12,6 +12,7 @@ import { LivingProfiles } from './living.ts';
 import { Observers } from './observers.ts';
 import { Popularity } from './popularity.ts';
 import { Privacy } from './privacy.ts';
+import { ReplicaSync } from './replica.ts';
 import { fingerprint, pseudonymizer } from './pseudonym.ts';
 import { Retraining } from './retraining.ts';
 import { Serving } from './serving.ts';
@@ -44,8 +45,11 @@ export class Engine implements EngineApi {
   private readonly retraining: Retraining;
   private readonly privacy: Privacy;
   private readonly insights: Insights;
+  private readonly popularity: Popularity;
   /** Raw user id → the id stored and learned from (itself unless pseudonymous ids are on). */
   private readonly uid: (userId: string) => string;
+  /** On a shared store: what other servers change, applied here. */
+  private replica: ReplicaSync | null = null;
 
   private constructor(
     private readonly store: Store,
@@ -53,6 +57,7 @@ export class Engine implements EngineApi {
     private readonly clock: () => number,
     trainer: FitRunner,
     scrubber: FitRunner,
+    stored: { items: ItemRecord[]; flagged: string[] },
   ) {
     const c = (this.config = resolveConfig(config));
     // WebAssembly cores reused from one model to the next (serving, one spare): an old model's memory is only freed by a GC that nothing prompts.
@@ -60,9 +65,10 @@ export class Engine implements EngineApi {
     // Fail at startup, naming the parameter, rather than later inside a training thread.
     createModel(c.algorithm, c.params, { cores }).dispose();
     this.uid = pseudonymizer(c.pseudonymSalt);
-    this.catalog = new Catalog(store.listItems());
-    const popularity = new Popularity(c.popularityHalfLifeDays * DAY_MS);
-    this.profiles = new LivingProfiles(store, c, this.state, this.catalog);
+    this.catalog = new Catalog(stored.items);
+    this.popularity = new Popularity(c.popularityHalfLifeDays * DAY_MS);
+    const popularity = this.popularity;
+    this.profiles = new LivingProfiles(store, c, this.state, this.catalog, stored.flagged);
     this.serving = new Serving(store, c, this.state, this.profiles, this.catalog, popularity, clock);
     this.retraining = new Retraining(store, c, this.state, this.profiles, this.catalog, cores, trainer, this.observers, this.warnings, clock);
     const answer = (userId: string, rawUserId: string, n: number) =>
@@ -70,32 +76,45 @@ export class Engine implements EngineApi {
     this.ingest = new Ingest(store, c, this.catalog, popularity, this.profiles, this.retraining, this.observers, this.warnings, clock, answer);
     this.privacy = new Privacy(store, c, this.state, this.profiles, this.ingest, this.retraining, scrubber, this.warnings, clock);
     this.insights = new Insights(store, c, this.state, this.profiles, this.catalog, clock);
+    this.profiles.onErasedElsewhere = (userId) => this.privacy.forgetErased(userId);
   }
 
-  /** Opens an engine over a store and loads the newest readable model, if any. */
-  static open(store: Store, config: EngineConfigInput = {}, clock: () => number = Date.now, trainer: FitRunner = new Trainer()): Engine {
-    const engine = new Engine(store, config, clock, trainer, new Trainer());
-    engine.retraining.loadLatest();
+  /**
+   * Opens an engine over a store and loads the newest readable model, if any. On a store shared
+   * with other servers it also follows their changes (catalog, quarantines, erasures, models).
+   */
+  static async open(store: Store, config: EngineConfigInput = {}, clock: () => number = Date.now, trainer: FitRunner = new Trainer()): Promise<Engine> {
+    const [items, flagged] = await Promise.all([store.listItems(), store.flaggedUsers()]);
+    const engine = new Engine(store, config, clock, trainer, new Trainer(), { items, flagged });
+    try {
+      await Ingest.countPopularity(store, engine.config, engine.popularity);
+      if (store.replication) engine.replica = await ReplicaSync.start(store, engine.ingest, engine.profiles, engine.privacy, engine.retraining, engine.warnings);
+      await engine.retraining.loadLatest();
+    } catch (error) {
+      await engine.close();
+      throw error;
+    }
     return engine;
   }
 
-  health(): Health {
+  async health(): Promise<Health> {
     const info = this.model();
-    return { status: 'ok', model: { version: info.version, status: info.status }, items: this.catalog.size, feedback: this.store.countFeedback(), warnings: this.warnings.all() };
+    const feedback = await this.store.countFeedback();
+    return { status: 'ok', model: { version: info.version, status: info.status }, items: this.catalog.size, feedback, warnings: this.warnings.all() };
   }
 
   upsertItems(items: ItemInput[]): Promise<number> {
     return this.ingest.upsertItems(items);
   }
 
-  getItem(itemId: string): ItemRecord {
-    const item = this.store.getItem(itemId);
+  async getItem(itemId: string): Promise<ItemRecord> {
+    const item = await this.store.getItem(itemId);
     if (!item) throw new NotFoundError('itemId', itemId);
     return item;
   }
 
-  deleteItem(itemId: string): void {
-    this.ingest.deleteItem(itemId);
+  deleteItem(itemId: string): Promise<void> {
+    return this.ingest.deleteItem(itemId);
   }
 
   async addFeedback(input: FeedbackInput, n: number): Promise<FeedbackResult> {
@@ -106,7 +125,7 @@ export class Engine implements EngineApi {
     return this.ingest.backfill(input.map((e) => ({ ...e, userId: this.uid(e.userId) })));
   }
 
-  recommend(rawUserId: string, request: RecommendRequest): RecommendResult {
+  recommend(rawUserId: string, request: RecommendRequest): Promise<RecommendResult> {
     return this.serving.recommend(this.uid(rawUserId), rawUserId, request);
   }
 
@@ -118,7 +137,7 @@ export class Engine implements EngineApi {
     return this.serving.similarItems(itemId, n);
   }
 
-  similarUsers(rawUserId: string, n: number): Array<{ userId: string; score: number }> {
+  similarUsers(rawUserId: string, n: number): Promise<Array<{ userId: string; score: number }>> {
     return this.serving.similarUsers(this.uid(rawUserId), n);
   }
 
@@ -126,7 +145,7 @@ export class Engine implements EngineApi {
     return this.serving.popular(request);
   }
 
-  profile(rawUserId: string): Profile {
+  profile(rawUserId: string): Promise<Profile> {
     return this.insights.profile(this.uid(rawUserId), rawUserId);
   }
 
@@ -138,37 +157,37 @@ export class Engine implements EngineApi {
     return this.insights.segmentMap(limit);
   }
 
-  stats(): Stats {
+  stats(): Promise<Stats> {
     return this.insights.stats();
   }
 
-  evaluations(): Array<{ kind: string; createdAt: string; summary: Record<string, unknown> }> {
+  evaluations(): Promise<Array<{ kind: string; createdAt: string; summary: Record<string, unknown> }>> {
     return this.insights.evaluations();
   }
 
-  deleteUser(rawUserId: string): Promise<{ deleted: number }> {
+  async deleteUser(rawUserId: string): Promise<{ deleted: number }> {
     const userId = this.uid(rawUserId);
-    if (!this.store.getUser(userId)) throw new NotFoundError('userId', rawUserId);
+    if (!(await this.store.getUser(userId))) throw new NotFoundError('userId', rawUserId);
     return this.privacy.deleteUser(userId, this.subject(rawUserId));
   }
 
-  exportUser(rawUserId: string): UserExport {
-    const profile = this.profile(rawUserId);
-    const feedback = this.store.userFeedback(this.uid(rawUserId)).map(({ itemId, type, value, timestamp }) => ({ itemId, type, value, timestamp }));
-    return { userId: rawUserId, profile, feedback };
+  async exportUser(rawUserId: string): Promise<UserExport> {
+    const profile = await this.profile(rawUserId);
+    const rows = await this.store.userFeedback(this.uid(rawUserId));
+    return { userId: rawUserId, profile, feedback: rows.map(({ itemId, type, value, timestamp }) => ({ itemId, type, value, timestamp })) };
   }
 
-  unflagUser(rawUserId: string): { userId: string; flags: [] } {
+  async unflagUser(rawUserId: string): Promise<{ userId: string; flags: [] }> {
     const userId = this.uid(rawUserId);
-    if (!this.profiles.unflag(userId)) throw new NotFoundError('userId', rawUserId);
+    if (!(await this.profiles.unflag(userId))) throw new NotFoundError('userId', rawUserId);
     this.ingest.forget(userId);
-    this.store.audit('unflag-user', this.subject(rawUserId), {}, this.clock());
+    await this.store.audit('unflag-user', this.subject(rawUserId), {}, this.clock());
     return { userId: rawUserId, flags: [] };
   }
 
-  train(): { jobId: string } {
-    const { jobId } = this.retraining.train();
-    this.store.audit('train', null, { jobId }, this.clock());
+  async train(): Promise<{ jobId: string }> {
+    const { jobId } = await this.retraining.train();
+    await this.store.audit('train', null, { jobId }, this.clock());
     return { jobId };
   }
 
@@ -190,9 +209,10 @@ export class Engine implements EngineApi {
     };
   }
 
-  metrics(): EngineMetrics {
+  async metrics(): Promise<EngineMetrics> {
     const meta = this.state.current?.meta;
     const job = this.retraining.running;
+    const feedback = await this.store.countFeedback();
     return {
       model: {
         version: meta?.version ?? null,
@@ -201,7 +221,7 @@ export class Engine implements EngineApi {
         trainingProgress: job?.progress ?? null,
       },
       items: this.catalog.size,
-      feedback: this.store.countFeedback(),
+      feedback,
       quarantinedUsers: this.profiles.quarantined,
     };
   }
@@ -216,8 +236,9 @@ export class Engine implements EngineApi {
   }
 
   async close(): Promise<void> {
+    await this.replica?.close();
     // Posts already queued are committed and answered, not dropped.
-    this.ingest.flush();
+    await this.ingest.flush();
     await this.privacy.close();
     await this.retraining.close();
   }

@@ -1,7 +1,8 @@
 import { Interactions } from '../data/interactions.ts';
 import { createModel, loadModel } from '../model/index.ts';
 import type { Recommender } from '../model/types.ts';
-import { SqliteStore } from '../store/sqlite.ts';
+import { NotFoundError } from '../store/errors.ts';
+import { openStore } from '../store/open.ts';
 import type { ItemRecord, ModelMeta, Store } from '../store/types.ts';
 import type { CoreBank } from '../wasm/core-bank.ts';
 import { Catalog } from './catalog.ts';
@@ -11,7 +12,7 @@ import { Segments } from './segments.ts';
 import { buildTrainingSet, type TrainingSet } from './training-set.ts';
 
 /**
- * Where a job reads and writes: the database file, which the training thread opens with its own
+ * Where a job reads and writes: the database (a file or a PostgreSQL URL), which the training thread opens with its own
  * connection (so the full scan of the log, the catalog read and the model write never touch the
  * serving thread), or — for a store with no file, such as `:memory:` — data the caller read itself,
  * in which case the caller also saves the model.
@@ -52,6 +53,13 @@ export interface ScrubRequest {
   items: string[];
 }
 
+/** A model another server trained (a shared store), to be made ready to serve here. */
+export interface PrepareRequest {
+  config: EngineConfig;
+  source: { db: string; busyTimeoutMs?: number };
+  version: number;
+}
+
 /** A scrub's outcome: the rewritten model's registry entry (null when none is saved) and whether the WAL was emptied. */
 export interface Scrubbed {
   saved: ModelMeta | null;
@@ -72,6 +80,7 @@ export interface FitProgress {
 export interface FitRunner {
   fit(request: FitRequest, onProgress?: (progress: FitProgress) => void): Promise<FitResult>;
   scrub(request: ScrubRequest): Promise<Scrubbed>;
+  prepare(request: PrepareRequest): Promise<Trained>;
   close(): Promise<void>;
 }
 
@@ -86,10 +95,10 @@ export async function runFit(request: FitRequest, cores?: CoreBank, onProgress?:
   const start = performance.now();
   const { algorithm, params, config, source } = request;
   return withStore(source, async (store) => {
-    const set = store ? buildTrainingSet(store, config, algorithm as EngineConfig['algorithm']) : (source as { set: TrainingSet }).set;
+    const set = store ? await buildTrainingSet(store, config, algorithm as EngineConfig['algorithm']) : (source as { set: TrainingSet }).set;
     if (set.values.length === 0) return { outcome: 'empty' };
     const fitStart = performance.now();
-    const catalog = new Catalog(store ? store.listItems() : (source as { items: ItemRecord[] }).items);
+    const catalog = new Catalog(store ? await store.listItems() : (source as { items: ItemRecord[] }).items);
     const data = Interactions.fromArrays(set.users, set.items, set.userIdx, set.itemIdx, set.values);
     const sizes = { users: set.users.length, items: set.items.length, interactions: set.values.length };
     const model = createModel(algorithm, params, { cores });
@@ -112,8 +121,36 @@ export async function runFit(request: FitRequest, cores?: CoreBank, onProgress?:
         metrics: { readSeconds: (fitStart - start) / 1000, fitSeconds: (performance.now() - fitStart) / 1000, ...sizes },
         trainedAt: request.trainedAt, feedbackWatermark: set.watermark,
       };
-      const saved = store ? store.saveModel(meta, bytes, config.keepModels) : null;
+      const saved = store ? await store.saveModel(meta, bytes, config.keepModels) : null;
       return { outcome: 'trained', bytes, meta, saved, segments: segments?.toData() ?? null, categories: categories?.toData() ?? null };
+    } finally {
+      model.dispose();
+    }
+  });
+}
+
+/**
+ * Reads a saved model version and derives what serving needs from it (category means, segments),
+ * as a fit would have: a server sharing the store with the one that trained it loads it this way,
+ * so the reads and the segment clustering stay off its serving thread.
+ */
+export async function runPrepare({ config, source, version }: PrepareRequest, cores?: CoreBank): Promise<Trained> {
+  return withStore(source, async (store) => {
+    const saved = (await store!.latestModels()).find((m) => m.version === version);
+    if (!saved) throw new NotFoundError('version', String(version), `model version ${version} is no longer stored`);
+    const bytes = await store!.loadModelBytes(version);
+    const model = loadModel(bytes, { cores });
+    try {
+      const catalog = new Catalog(await store!.listItems());
+      const categories = model.latent ? CategoryMeans.of(model.latent, catalog) : null;
+      // Items upserted since that server read its catalog get their category's vector here, not on the serving thread.
+      const placed = categories ? categories.placeAll(model, catalog) : 0;
+      const segments = Segments.compute(model, catalog, config.segments, Number(model.params.seed ?? 42));
+      const { version: _, ...meta } = saved;
+      return {
+        outcome: 'trained', bytes: placed > 0 ? model.save() : bytes, meta, saved,
+        segments: segments?.toData() ?? null, categories: categories?.toData() ?? null,
+      };
     } finally {
       model.dispose();
     }
@@ -128,40 +165,40 @@ export async function runFit(request: FitRequest, cores?: CoreBank, onProgress?:
  */
 export async function runScrub({ config, source, users, items }: ScrubRequest, cores?: CoreBank): Promise<Scrubbed> {
   return withStore(source, async (store) => {
-    const meta = store!.latestModels()[0];
+    const meta = (await store!.latestModels())[0];
     let saved: ModelMeta | null = null;
     if (meta) {
-      const model = loadModel(store!.loadModelBytes(meta.version), { cores });
+      const model = loadModel(await store!.loadModelBytes(meta.version), { cores });
       try {
-        scrubModel(model, store!, config, users, items, new Set(store!.flaggedUsers()));
+        await scrubModel(model, store!, config, users, items, new Set(await store!.flaggedUsers()));
         const { algorithm, params, metrics, trainedAt, feedbackWatermark } = meta;
-        saved = store!.saveModel({ algorithm, params, metrics, trainedAt, feedbackWatermark }, model.save(), 1);
+        saved = await store!.saveModel({ algorithm, params, metrics, trainedAt, feedbackWatermark }, model.save(), 1);
       } finally {
         model.dispose();
       }
     }
-    return { saved, checkpointed: store!.checkpoint() };
+    return { saved, checkpointed: (await store!.maintenance?.checkpoint()) ?? true };
   });
 }
 
 /** Forgets `users` and re-solves the trained `items` they touched from the store's remaining feedback. */
-export function scrubModel(model: Recommender, store: Store, config: EngineConfig, users: string[], items: Iterable<string>, flagged: Set<string>): void {
+export async function scrubModel(model: Recommender, store: Store, config: EngineConfig, users: string[], items: Iterable<string>, flagged: Set<string>): Promise<void> {
   for (const userId of users) if (model.hasUser(userId)) model.forgetUser(userId);
   const latent = model.latent;
   if (!latent) return;
   for (const itemId of items) {
     if (!model.hasItem(itemId)) continue;
-    const events = store.itemFeedback(itemId).filter((e) => !flagged.has(e.userId));
+    const events = (await store.itemFeedback(itemId)).filter((e) => !flagged.has(e.userId));
     if (events.length > 0) foldInItemFromFeedback(model as Recommender & { latent: typeof latent }, events, config, () => true);
     else latent.setItemVector(itemId, new Float32Array(latent.factors));
   }
 }
 
 async function withStore<T>(source: JobSource, fn: (store: Store | null) => Promise<T>): Promise<T> {
-  const store = 'db' in source ? SqliteStore.open(source.db, { busyTimeoutMs: source.busyTimeoutMs }) : null;
+  const store = 'db' in source ? await openStore(source.db, { busyTimeoutMs: source.busyTimeoutMs }) : null;
   try {
     return await fn(store);
   } finally {
-    store?.close();
+    await store?.close();
   }
 }

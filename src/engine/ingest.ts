@@ -1,5 +1,5 @@
 import { NotFoundError } from '../store/errors.ts';
-import { FEEDBACK_TYPES, type AddFeedbackResult, type FeedbackInput, type ItemInput, type Store } from '../store/types.ts';
+import { FEEDBACK_TYPES, type AddFeedbackResult, type FeedbackInput, type ItemInput, type ItemRecord, type Store } from '../store/types.ts';
 import type { Catalog } from './catalog.ts';
 import type { EngineConfig } from './config.ts';
 import { FloodGuard } from './flood.ts';
@@ -38,8 +38,8 @@ interface PendingPost {
  */
 export class Ingest {
   private readonly flood: FloodGuard;
-  private readonly posts = new GroupCommit<PendingPost, FeedbackResult>((batch) => {
-    const { stored } = this.write(batch.map((post) => post.event), true);
+  private readonly posts = new GroupCommit<PendingPost, FeedbackResult>(async (batch) => {
+    const { stored } = await this.write(batch.map((post) => post.event), true);
     return batch.map((post, i) => () => this.answer(post, stored[i]));
   });
 
@@ -54,12 +54,15 @@ export class Ingest {
     private readonly warnings: Warnings,
     private readonly clock: () => number,
     /** The user's recommendations after their post (serving), falling back to popularity on any failure. */
-    private readonly recommend: (userId: string, rawUserId: string, n: number) => RecommendResult,
+    private readonly recommend: (userId: string, rawUserId: string, n: number) => Promise<RecommendResult>,
   ) {
     this.flood = new FloodGuard(config.floodEventsPerSecond, config.floodWindowSeconds);
-    // The log's popularity, summed in the database: at startup no event row crosses into JavaScript.
+  }
+
+  /** The log's popularity, summed in the database: no event row crosses into JavaScript. */
+  static async countPopularity(store: Store, config: EngineConfig, popularity: Popularity): Promise<void> {
     const counted = FEEDBACK_TYPES.filter((type) => type !== 'rating' && config.signals[type].weight > 0);
-    const { anchor, items } = store.decayedItemCounts(popularity.halfLifeMs, counted, config.signals.rating.weight);
+    const { anchor, items } = await store.decayedItemCounts(popularity.halfLifeMs, counted, config.signals.rating.weight);
     popularity.deferOrder();
     for (const { itemId, weight } of items) popularity.add(itemId, anchor, weight);
   }
@@ -73,18 +76,22 @@ export class Ingest {
     for (let start = 0; start < items.length; start += BACKFILL_SLICE) {
       if (start > 0) await new Promise((resolve) => setImmediate(resolve));
       const slice = items.slice(start, start + BACKFILL_SLICE);
-      count += this.store.upsertItems(slice);
-      for (const { itemId } of slice) {
-        const item = this.store.getItem(itemId)!;
-        this.catalog.set(item.itemId, item.categories, item.available);
-        this.profiles.placeItem(item.itemId);
-      }
+      count += await this.store.upsertItems(slice);
+      this.apply(await this.store.getItems(slice.map((item) => item.itemId)));
     }
     return count;
   }
 
-  deleteItem(itemId: string): void {
-    if (!this.store.setItemAvailable(itemId, false)) throw new NotFoundError('itemId', itemId);
+  /** Stored items (upserted here or, on a shared store, by another server) reach the catalog and the model. */
+  apply(items: ItemRecord[]): void {
+    for (const item of items) {
+      this.catalog.set(item.itemId, item.categories, item.available);
+      this.profiles.placeItem(item.itemId);
+    }
+  }
+
+  async deleteItem(itemId: string): Promise<void> {
+    if (!(await this.store.setItemAvailable(itemId, false))) throw new NotFoundError('itemId', itemId);
     this.catalog.set(itemId, this.catalog.categories(itemId), false);
   }
 
@@ -114,7 +121,7 @@ export class Ingest {
     for (let start = 0; start < events.length; start += BACKFILL_SLICE) {
       if (start > 0) await new Promise((resolve) => setImmediate(resolve));
       const slice = events.slice(start, start + BACKFILL_SLICE);
-      const result = this.write(slice, false);
+      const result = await this.write(slice, false);
       this.profiles.invalidate(new Set(slice.map((e) => e.userId)));
       accepted += result.accepted;
       duplicates += result.duplicates;
@@ -123,25 +130,25 @@ export class Ingest {
   }
 
   /** Commits what is queued (on close, so nothing queued is dropped). */
-  flush(): void {
-    this.posts.flush();
+  flush(): Promise<void> {
+    return this.posts.flush();
   }
 
   forget(userId: string): void {
     this.flood.forget(userId);
   }
 
-  private answer({ event, rawUserId, n }: PendingPost, stored: boolean): FeedbackResult {
+  private async answer({ event, rawUserId, n }: PendingPost, stored: boolean): Promise<FeedbackResult> {
     const foldStart = performance.now();
     if (stored) {
       try {
-        this.profiles.learn(event.userId, event.itemId, { ...event, receivedAt: this.clock() });
+        await this.profiles.learn(event.userId, event.itemId, { ...event, receivedAt: this.clock() });
       } catch (error) {
         // The row is committed: the post succeeds, and the next retrain learns from it.
         this.warnings.add(`live update of a profile failed (${(error as Error).message}); the event is stored and the next retrain learns from it`);
       }
     }
-    const recommended = this.recommend(event.userId, rawUserId, n);
+    const recommended = await this.recommend(event.userId, rawUserId, n);
     if (stored) this.observers.notify((o) => o.foldIn?.((performance.now() - foldStart) / 1000));
     return {
       accepted: stored ? 1 : 0,
@@ -151,9 +158,9 @@ export class Ingest {
     };
   }
 
-  private write(events: FeedbackInput[], live: boolean): AddFeedbackResult {
+  private async write(events: FeedbackInput[], live: boolean): Promise<AddFeedbackResult> {
     const now = this.clock();
-    const result = this.store.addFeedback(events, { createMissingItems: this.config.createMissingItems, receivedAt: now });
+    const result = await this.store.addFeedback(events, { createMissingItems: this.config.createMissingItems, receivedAt: now });
     this.reportFeedback(events, result.stored);
     for (const itemId of result.createdItems) this.catalog.set(itemId, [], true);
     if (result.accepted > 0) {
@@ -162,7 +169,8 @@ export class Ingest {
       // by event: history arrives out of time order, and an old event's item can jump the catalog.
       if (!live || fresh.length > BULK_EVENTS) this.popularity.deferOrder();
       for (const e of fresh) this.countPopularity(e);
-      if (live) this.watchForFloods(fresh, now);
+      // The rows are committed: a failed quarantine write must not fail the posts.
+      if (live) await this.watchForFloods(fresh, now).catch((error: Error) => this.warnings.add(`flagging a flooding user failed (${error.message})`));
       this.retraining.noteEvents(result.accepted);
     }
     return result;
@@ -182,13 +190,13 @@ export class Ingest {
   }
 
   /** Quarantines users posting live at a bot's rate; their rows stay stored but are not learned from. */
-  private watchForFloods(events: FeedbackInput[], now: number): void {
+  private async watchForFloods(events: FeedbackInput[], now: number): Promise<void> {
     const perUser = new Map<string, number>();
     for (const e of events) perUser.set(e.userId, (perUser.get(e.userId) ?? 0) + 1);
     for (const [userId, count] of perUser) {
       if (this.profiles.isFlagged(userId) || !this.flood.record(userId, now, count)) continue;
       const rate = this.config.floodEventsPerSecond;
-      this.profiles.flag(userId, `posted more than ${rate} events/s over ${this.config.floodWindowSeconds} s`, now);
+      await this.profiles.flag(userId, `posted more than ${rate} events/s over ${this.config.floodWindowSeconds} s`, now);
     }
   }
 

@@ -22,15 +22,16 @@ export class Insights {
   ) {}
 
   /** `userId` is the stored id; the profile carries `rawUserId`, as the client knows the user. */
-  profile(userId: string, rawUserId: string): Profile {
-    const user = this.store.getUser(userId);
+  async profile(userId: string, rawUserId: string): Promise<Profile> {
+    const user = await this.store.getUser(userId);
     if (!user) throw new NotFoundError('userId', rawUserId);
-    this.profiles.refresh(userId, false);
+    await this.profiles.refresh(userId, false);
+    const history = await this.profiles.history(userId);
     const serving = this.state.current;
     const latent = serving?.model.latent;
     const vector = latent && serving.model.hasProfile(userId) ? latent.userVector(userId) : null;
     const before = vector ? (serving!.baseline?.vector(userId) ?? null) : null;
-    return profileOf({ ...user, userId: rawUserId }, this.profiles.history(userId), {
+    return profileOf({ ...user, userId: rawUserId }, history, {
       catalog: this.catalog,
       config: this.config,
       now: this.clock(),
@@ -59,15 +60,15 @@ export class Insights {
     return { segments, points, explained };
   }
 
-  stats(): Stats {
+  async stats(): Promise<Stats> {
     const since = this.clock() - 30 * 60_000;
     const minutes = new Map<number, Record<string, number>>();
-    for (const { minute, type, count } of this.store.arrivalsSince(since)) {
+    for (const { minute, type, count } of await this.store.arrivalsSince(since)) {
       const byType = minutes.get(minute) ?? {};
       byType[type] = count;
       minutes.set(minute, byType);
     }
-    const byType = this.store.countsByType() as Record<string, number>;
+    const byType = (await this.store.countsByType()) as Record<string, number>;
     return {
       feedback: { total: Object.values(byType).reduce((a, b) => a + b, 0), byType },
       eventsPerMinute: [...minutes].map(([minute, counts]) => ({ minute: new Date(minute).toISOString(), byType: counts })),
@@ -75,8 +76,8 @@ export class Insights {
     };
   }
 
-  evaluations(): Array<{ kind: string; createdAt: string; summary: Record<string, unknown> }> {
-    return this.store.evaluations().map((e) => ({ ...e, createdAt: new Date(e.createdAt).toISOString() }));
+  async evaluations(): Promise<Array<{ kind: string; createdAt: string; summary: Record<string, unknown> }>> {
+    return (await this.store.evaluations()).map((e) => ({ ...e, createdAt: new Date(e.createdAt).toISOString() }));
   }
 }
 

@@ -19,16 +19,24 @@ const MIN_USERS_TO_MOVE_COLD_ITEM = 3;
 export class LivingProfiles {
   readonly histories: HistoryCache;
   private readonly stale = new Set<string>();
-  private readonly flagged: Set<string>;
+  private flagged: Set<string>;
+  /** Other servers write to the same store: a cached history or vector may be behind the log. */
+  private readonly shared: boolean;
+  /** Called when the log no longer holds a user this server knows: another server erased them. */
+  onErasedElsewhere: (userId: string) => void = () => {};
+  /** Users who learned while a swap read which users its model is behind on (they are behind too). */
+  private learnedDuringSwap: Set<string> | null = null;
 
   constructor(
     private readonly store: Store,
     private readonly config: EngineConfig,
     private readonly serving: ServingState,
     private readonly catalog: Catalog,
+    flagged: string[],
   ) {
     this.histories = new HistoryCache(store);
-    this.flagged = new Set(store.flaggedUsers());
+    this.flagged = new Set(flagged);
+    this.shared = store.replication !== null;
   }
 
   get quarantined(): number {
@@ -40,15 +48,23 @@ export class LivingProfiles {
   }
 
   /** The user's events (oldest first). */
-  history(userId: string): Event[] {
+  history(userId: string): Promise<Event[]> {
     return this.histories.get(userId);
   }
 
   /** A live event was stored: it joins the cached history, and the user and item learn from it now. */
-  learn(userId: string, itemId: string, event: Event): void {
-    this.histories.append(userId, event);
-    this.refresh(userId, true);
-    this.learnItem(itemId);
+  async learn(userId: string, itemId: string, event: Event): Promise<void> {
+    this.learnedDuringSwap?.add(userId);
+    if (this.shared) {
+      // Appending is only right if nothing else reached the log for this user since it was cached.
+      const [mark, cached] = await Promise.all([this.store.userWatermark(userId), this.histories.watermark(userId)]);
+      if (cached && cached.count + 1 === mark.count) this.histories.append(userId, [event], mark);
+      else this.histories.evict(userId);
+    } else {
+      this.histories.append(userId, [event]);
+    }
+    await this.fold(userId);
+    await this.learnItem(itemId);
   }
 
   /** A batch rewrote histories: each user is re-read and folded in on their next request. */
@@ -59,36 +75,62 @@ export class LivingProfiles {
     }
   }
 
-  /** A new model serves: users with feedback newer than its watermark are folded in on first use. */
-  swapped(watermark: number): void {
+  /**
+   * Before a new model with this watermark serves: the users it is behind on (feedback newer than
+   * the watermark, or learned live meanwhile). Hand them to `swapped` in the same turn as the swap.
+   */
+  async behind(watermark: number): Promise<Set<string>> {
+    const learned = (this.learnedDuringSwap = new Set());
+    try {
+      const users = new Set(await this.store.usersWithFeedbackAfter(watermark));
+      for (const userId of learned) users.add(userId);
+      return users;
+    } finally {
+      this.learnedDuringSwap = null;
+    }
+  }
+
+  /** A new model serves: `behind` (see above) are folded in on first use. */
+  swapped(behind: Set<string>): void {
     this.stale.clear();
-    for (const userId of this.store.usersWithFeedbackAfter(watermark)) this.stale.add(userId);
+    for (const userId of behind) this.stale.add(userId);
   }
 
   /** Folds the user's profile in from their stored history when it is stale (or `force`d). */
-  refresh(userId: string, force: boolean): void {
-    const model = this.serving.model;
-    if (!model || (!force && !this.stale.has(userId))) return;
-    this.stale.delete(userId);
-    if (this.flagged.has(userId)) return;
-    const history = userSignals(this.histories.get(userId), this.config, isExplicit(model.algorithm));
-    if (history.length > 0 || model.hasUser(userId)) model.foldInUser(userId, history);
+  async refresh(userId: string, force: boolean): Promise<void> {
+    if (this.shared) await this.catchUp(userId);
+    if (force || this.stale.has(userId)) await this.fold(userId);
   }
 
   /** Quarantine: rows stay stored but are not learned from, and what the user already taught the live profile is undone. */
-  flag(userId: string, reason: string, at: number): void {
-    this.store.flagUser(userId, reason, at);
+  async flag(userId: string, reason: string, at: number): Promise<void> {
+    await this.store.flagUser(userId, reason, at);
     this.flagged.add(userId);
     const model = this.serving.model;
     if (model?.hasUser(userId)) model.foldInUser(userId, []);
   }
 
   /** Lifts a quarantine (false when the user is unknown) and folds the user back in. */
-  unflag(userId: string): boolean {
-    if (!this.store.unflagUser(userId)) return false;
+  async unflag(userId: string): Promise<boolean> {
+    if (!(await this.store.unflagUser(userId))) return false;
     this.flagged.delete(userId);
-    this.refresh(userId, true);
+    await this.fold(userId);
     return true;
+  }
+
+  /** Another server set or lifted quarantines: take the stored set, undoing or redoing what changed. */
+  async reloadFlags(): Promise<void> {
+    const now = new Set(await this.store.flaggedUsers());
+    const model = this.serving.model;
+    for (const userId of now) if (!this.flagged.has(userId) && model?.hasUser(userId)) model.foldInUser(userId, []);
+    const lifted = [...this.flagged].filter((userId) => !now.has(userId));
+    this.flagged = now;
+    for (const userId of lifted) this.stale.add(userId);
+  }
+
+  /** Users whose history is cached here. */
+  knownUsers(): string[] {
+    return this.histories.cachedUsers();
   }
 
   /** Erasure: nothing about the user stays cached. */
@@ -105,14 +147,49 @@ export class LivingProfiles {
   }
 
   /**
+   * A shared store: when the log holds rows for the user that this server's cached history (or,
+   * uncached, its model) has not seen — another server stored them — the user is re-read and
+   * folded in again. One indexed query per read; this is what makes a post on one server show on
+   * the next read from any other.
+   */
+  private async catchUp(userId: string): Promise<void> {
+    const [mark, cached] = await Promise.all([this.store.userWatermark(userId), this.histories.watermark(userId)]);
+    if (mark.count === 0 && (cached || this.serving.model?.hasUser(userId))) {
+      this.onErasedElsewhere(userId);
+      return;
+    }
+    if (cached) {
+      if (cached.count === mark.count && (cached.maxId === -1 || cached.maxId === mark.maxId)) return;
+      this.histories.evict(userId);
+      if (this.serving.model) this.stale.add(userId);
+    } else if (this.serving.current && mark.maxId > this.serving.current.meta.feedbackWatermark) {
+      this.stale.add(userId);
+    }
+  }
+
+  private async fold(userId: string): Promise<void> {
+    if (!this.serving.model) return;
+    this.stale.delete(userId);
+    if (this.flagged.has(userId)) return;
+    const events = await this.histories.get(userId);
+    // Read after the await: a swap may have happened meanwhile, and the new model is the one to update.
+    const model = this.serving.model;
+    if (!model || this.flagged.has(userId)) return;
+    const history = userSignals(events, this.config, isExplicit(model.algorithm));
+    if (history.length > 0 || model.hasUser(userId)) model.foldInUser(userId, history);
+  }
+
+  /**
    * Items the model did not train on learn from their feedback as it arrives (foldInItem). An
    * item placed by its categories keeps that vector until a few users have spoken: one user's
    * taste is a worse guess than the category's.
    */
-  private learnItem(itemId: string): void {
+  private async learnItem(itemId: string): Promise<void> {
+    const before = this.serving.model;
+    if (!before?.latent || before.latent.itemTrained(itemId)) return;
+    const events = (await this.store.itemFeedback(itemId)).filter((e) => !this.flagged.has(e.userId));
     const model = this.serving.model;
     if (!model?.latent || model.latent.itemTrained(itemId)) return;
-    const events = this.store.itemFeedback(itemId).filter((e) => !this.flagged.has(e.userId));
     const users = new Set(events.map((e) => e.userId)).size;
     if (model.hasItem(itemId) && this.catalog.categories(itemId).length > 0 && users < MIN_USERS_TO_MOVE_COLD_ITEM) return;
     foldInItemFromFeedback(model as Recommender & { latent: LatentFactors }, events, this.config, () => true);

@@ -39,23 +39,23 @@ export class Privacy {
   ) {
     retraining.onSwap = (serving) => this.reapply(serving);
     if (config.retentionDays > 0) {
-      this.pruneExpired();
-      this.retention = setInterval(() => this.pruneExpired(), DAY_MS);
+      void this.pruneExpired();
+      this.retention = setInterval(() => void this.pruneExpired(), DAY_MS);
       this.retention.unref();
     }
   }
 
   /** Erases one (stored) user id; `subject` is what the audit log records instead of the id. */
   async deleteUser(userId: string, subject: string): Promise<{ deleted: number }> {
-    if (!this.store.getUser(userId)) throw new NotFoundError('userId', userId);
-    const items = [...new Set(this.profiles.history(userId).map((e) => e.itemId))];
-    const deleted = this.store.deleteUser(userId);
+    if (!(await this.store.getUser(userId))) throw new NotFoundError('userId', userId);
+    const items = [...new Set((await this.profiles.history(userId)).map((e) => e.itemId))];
+    const deleted = await this.store.deleteUser(userId);
     this.profiles.forget(userId);
     this.ingest.forget(userId);
     if (this.retraining.running) this.unseen.push({ userId, items });
     const serving = this.state.current;
-    if (serving) this.eraseFromModel(serving, [userId], items);
-    this.store.audit('delete-user', subject, { deleted }, this.clock());
+    if (serving) await this.eraseFromModel(serving, [userId], items);
+    await this.store.audit('delete-user', subject, { deleted }, this.clock());
     await this.scrubSaved(serving, [userId], items);
     return { deleted };
   }
@@ -72,14 +72,26 @@ export class Privacy {
     if (pending.length === 0) return;
     const users = pending.map((p) => p.userId);
     const items = [...new Set(pending.flatMap((p) => p.items))];
-    this.eraseFromModel(serving, users, items);
-    this.scrubSaved(serving, users, items).catch((error: Error) => this.warnings.add(`erasing ${users.length} user(s) from model version ${serving.meta.version} failed: ${error.message}`));
+    // The users leave the serving model in this turn; the items they touched are re-solved as their feedback is read.
+    for (const userId of users) if (serving.model.hasUser(userId)) serving.model.forgetUser(userId);
+    this.eraseFromModel(serving, users, items)
+      .then(() => this.scrubSaved(serving, users, items))
+      .catch((error: Error) => this.warnings.add(`erasing ${users.length} user(s) from model version ${serving.meta.version} failed: ${error.message}`));
   }
 
-  private eraseFromModel(serving: ServingModel, users: string[], items: string[]): void {
+  /** Another server erased a user: the vector and cached history go here too (the saved model is that server's to scrub). */
+  forgetErased(userId: string): void {
+    const serving = this.state.current;
+    serving?.baseline?.forget(userId);
+    if (serving?.model.hasUser(userId)) serving.model.forgetUser(userId);
+    this.profiles.forget(userId);
+    this.ingest.forget(userId);
+  }
+
+  private async eraseFromModel(serving: ServingModel, users: string[], items: string[]): Promise<void> {
     // The baseline finds users through the model's ids, which erasure renames: forget them first.
     for (const userId of users) serving.baseline?.forget(userId);
-    scrubModel(serving.model, this.store, this.config, users, items, new Set(this.store.flaggedUsers()));
+    await scrubModel(serving.model, this.store, this.config, users, items, new Set(await this.store.flaggedUsers()));
   }
 
   /**
@@ -102,9 +114,9 @@ export class Privacy {
     if (!result || (!saved && serving)) {
       if (serving) {
         const { algorithm, params, metrics, trainedAt, feedbackWatermark } = serving.meta;
-        saved = this.store.saveModel({ algorithm, params, metrics, trainedAt, feedbackWatermark }, serving.model.save(), 1);
+        saved = await this.store.saveModel({ algorithm, params, metrics, trainedAt, feedbackWatermark }, serving.model.save(), 1);
       }
-      result = { saved, checkpointed: this.store.checkpoint() };
+      result = { saved, checkpointed: (await this.store.maintenance?.checkpoint()) ?? true };
     }
     if (!result.checkpointed) {
       this.warnings.add('an erasure could not empty the write-ahead log while a long read ran; the next checkpoint will (SQLite checkpoints as the log grows)');
@@ -114,12 +126,12 @@ export class Privacy {
   }
 
   /** Retention: feedback older than `retentionDays` leaves the store; cached histories reset. */
-  private pruneExpired(): void {
+  private async pruneExpired(): Promise<void> {
     try {
-      const removed = this.store.pruneFeedback(this.clock() - this.config.retentionDays * DAY_MS);
+      const removed = await this.store.pruneFeedback(this.clock() - this.config.retentionDays * DAY_MS);
       if (removed === 0) return;
       this.profiles.histories.clear();
-      this.store.audit('retention-prune', null, { removed, olderThanDays: this.config.retentionDays }, this.clock());
+      await this.store.audit('retention-prune', null, { removed, olderThanDays: this.config.retentionDays }, this.clock());
     } catch (error) {
       this.warnings.add(`retention prune failed: ${(error as Error).message}`);
     }

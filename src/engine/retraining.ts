@@ -22,10 +22,18 @@ interface TrainingJob {
   jobId: string;
   startedAt: number;
   /** The newest feedback id when the job was asked for: it trains on at least this much. */
-  covers: number;
+  covers: Promise<number>;
   done: Promise<void>;
   progress: number;
   phase: TrainingPhase;
+}
+
+/** A shared store: another server holds the retrain lock; its model reaches this one when saved. */
+export class TrainingElsewhereError extends Error {
+  constructor() {
+    super('another server is retraining on this database; its model will be loaded here once saved');
+    this.name = 'TrainingElsewhereError';
+  }
 }
 
 /** Why a retrain ended without a model: nothing usable is stored (not a failure of the engine). */
@@ -47,6 +55,8 @@ export class Retraining {
   private job: TrainingJob | null = null;
   private eventsSinceTrain = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** A model another server saved, being loaded here (one at a time). */
+  private adopting: Promise<void> | null = null;
   /** Called after each swap with the new model (privacy re-applies erasures that raced the job). */
   onSwap: (serving: ServingModel) => void = () => {};
 
@@ -84,14 +94,18 @@ export class Retraining {
     const jobId = randomUUID();
     const began = performance.now();
     this.eventsSinceTrain = 0;
-    const job: TrainingJob = { jobId, startedAt: this.clock(), covers: this.store.maxFeedbackId(), done: Promise.resolve(), progress: 0, phase: 'starting' };
+    const covers = this.store.maxFeedbackId();
+    covers.catch(() => undefined);
+    const job: TrainingJob = { jobId, startedAt: this.clock(), covers, done: Promise.resolve(), progress: 0, phase: 'starting' };
     this.job = job;
     const seconds = () => (performance.now() - began) / 1000;
     job.done = this.run(job)
       .then(
         () => this.observers.notify((o) => o.training?.('success', seconds())),
         (error: Error) => {
-          if (error instanceof NothingToTrainError) {
+          if (error instanceof TrainingElsewhereError) {
+            this.observers.notify((o) => o.training?.('skipped', seconds()));
+          } else if (error instanceof NothingToTrainError) {
             this.warnings.add(`retrain skipped at ${new Date(this.clock()).toISOString()}: ${error.message}`);
             this.observers.notify((o) => o.training?.('skipped', seconds()));
           } else {
@@ -112,8 +126,8 @@ export class Retraining {
   }
 
   /** An operator's request (POST /v1/model/train): refused when nothing at all is stored, else started. */
-  train(): { jobId: string } {
-    if (!this.job && this.store.countFeedback() === 0) throw new NothingToTrainError();
+  async train(): Promise<{ jobId: string }> {
+    if (!this.job && (await this.store.countFeedback()) === 0) throw new NothingToTrainError();
     return { jobId: this.request().jobId };
   }
 
@@ -124,26 +138,36 @@ export class Retraining {
    */
   async trainNow(): Promise<void> {
     const running = this.job;
-    if (running && running.covers < this.store.maxFeedbackId()) await running.done.catch(() => undefined);
+    if (running && (await running.covers.catch(() => -1)) < (await this.store.maxFeedbackId())) await running.done.catch(() => undefined);
     await this.request().done;
   }
 
+  /**
+   * A shared store: another server saved a model (a retrain, or a scrub after an erasure). The
+   * newest version is made ready on the training thread and swapped in unless this server already
+   * serves it or a newer one. Calls made while one load runs join it.
+   */
+  adoptLatest(): Promise<void> {
+    this.adopting ??= this.adopt().finally(() => (this.adopting = null));
+    return this.adopting;
+  }
+
   /** Loads the newest readable saved model (at startup); with none readable, retrains from the log. */
-  loadLatest(): void {
-    const saved = this.store.latestModels();
+  async loadLatest(): Promise<void> {
+    const saved = await this.store.latestModels();
     for (const meta of saved) {
       try {
-        const model = loadModel(this.store.loadModelBytes(meta.version), { cores: this.cores });
+        const model = loadModel(await this.store.loadModelBytes(meta.version), { cores: this.cores });
         const categories = model.latent ? CategoryMeans.of(model.latent, this.catalog) : null;
         const segments = Segments.compute(model, this.catalog, this.config.segments, Number(model.params.seed ?? 42));
-        this.swap(model, meta, segments, categories);
+        await this.swap(model, meta, segments, categories);
         return;
       } catch (error) {
         this.warnings.add(`model version ${meta.version} could not be loaded (${(error as Error).message}); trying an older one`);
       }
     }
     // Every saved model was unreadable: retrain from the (intact) feedback log rather than serve popularity forever.
-    if (saved.length > 0 && this.store.countFeedback() > 0) {
+    if (saved.length > 0 && (await this.store.countFeedback()) > 0) {
       this.warnings.add('no saved model could be loaded; retraining from the stored feedback');
       this.request();
     }
@@ -164,10 +188,30 @@ export class Retraining {
   }
 
   private async run(job: TrainingJob): Promise<void> {
+    // On a shared store one server retrains at a time; the others load its model when saved.
+    const replication = this.store.replication;
+    const release = replication ? await replication.tryLock('liverec:retrain') : null;
+    if (replication && !release) throw new TrainingElsewhereError();
     // Items upserted from here on may be missing from the catalog the training thread reads.
     const upserted = this.catalog.record();
     try {
       await this.fitAndSwap(job, upserted.ids);
+    } finally {
+      upserted.stop();
+      await release?.().catch(() => undefined);
+    }
+  }
+
+  private async adopt(): Promise<void> {
+    const latest = (await this.store.latestModels())[0];
+    const location = this.store.location();
+    if (!latest || !location || latest.version <= (this.serving.current?.meta.version ?? 0)) return;
+    const upserted = this.catalog.record();
+    try {
+      const prepared = await this.trainer.prepare({ config: this.config, source: { db: location }, version: latest.version });
+      // A retrain of this server's own may have swapped in something newer meanwhile.
+      if (prepared.saved!.version <= (this.serving.current?.meta.version ?? 0)) return;
+      await this.swapIn(prepared, upserted.ids);
     } finally {
       upserted.stop();
     }
@@ -180,7 +224,7 @@ export class Retraining {
     // cannot be opened twice (in memory) is read here.
     const source: JobSource = location
       ? { db: location }
-      : { set: buildTrainingSet(this.store, this.config, algorithm), items: this.store.listItems() };
+      : { set: await buildTrainingSet(this.store, this.config, algorithm), items: await this.store.listItems() };
     const result = await this.trainer.fit(
       { algorithm, params, config: this.config, source, trainedAt: job.startedAt },
       (progress) => this.reportProgress(job, progress),
@@ -202,23 +246,31 @@ export class Retraining {
     const model = await loadModelInSlices(result.bytes, { cores: this.cores });
     let meta: ModelMeta;
     try {
-      meta = result.saved ?? this.store.saveModel(result.meta, result.bytes, this.config.keepModels);
+      meta = result.saved ?? (await this.store.saveModel(result.meta, result.bytes, this.config.keepModels));
     } catch (error) {
       model.dispose();
       throw error;
     }
     const segments = result.segments ? Segments.fromData(result.segments) : null;
     const categories = result.categories ? CategoryMeans.fromData(result.categories) : null;
-    this.swap(model, meta, segments, categories, upserted);
+    await this.swap(model, meta, segments, categories, upserted);
   }
 
   /** `upserted`: the catalog items to place if the model lacks them (all of them when omitted, at startup). */
-  private swap(model: Recommender, meta: ModelMeta, segments: Segments | null, categories: CategoryMeans | null, upserted?: Set<string>): void {
+  private async swap(model: Recommender, meta: ModelMeta, segments: Segments | null, categories: CategoryMeans | null, upserted?: Set<string>): Promise<void> {
+    let behind: Set<string>;
+    try {
+      behind = await this.profiles.behind(meta.feedbackWatermark);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    // From here to the end, one turn: no request sees the new model before its stale users are marked.
     // Before anything is folded into the new model: drift is measured from here.
     const baseline = model.latent ? Baseline.of(model.latent) : null;
     const serving = { model, meta, baseline, segments, categories };
     this.serving.swap(serving);
-    this.profiles.swapped(meta.feedbackWatermark);
+    this.profiles.swapped(behind);
     // Items the catalog gained after the training thread read it.
     categories?.placeAll(model, this.catalog, upserted);
     this.onSwap(serving);

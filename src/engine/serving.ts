@@ -3,6 +3,7 @@ import { NotFoundError } from '../store/errors.ts';
 import type { Store } from '../store/types.ts';
 import type { Catalog } from './catalog.ts';
 import type { EngineConfig } from './config.ts';
+import type { Event } from './history-cache.ts';
 import type { LivingProfiles } from './living.ts';
 import type { Popularity } from './popularity.ts';
 import { diversify, poolSize } from './rules.ts';
@@ -33,13 +34,18 @@ export class Serving {
     return this.state.current?.meta.version ?? null;
   }
 
-  recommend(userId: string, rawUserId: string, request: RecommendRequest): RecommendResult {
-    this.profiles.refresh(userId, false);
+  async recommend(userId: string, rawUserId: string, request: RecommendRequest): Promise<RecommendResult> {
+    await this.profiles.refresh(userId, false);
+    const personal = () => this.state.model?.hasProfile(userId) === true && !this.profiles.isFlagged(userId);
+    // The history is read only when the answer needs it (re-show rules, or excluding what a cold user saw).
+    const history = request.reshowAfterDays !== undefined || !personal() ? await this.historyIfKnown(userId) : [];
+    // After the last await: the list is ranked in one turn, on the model serving now.
     const model = this.state.model;
     let recommendations: ScoredItem[];
-    if (model?.hasProfile(userId) && !this.profiles.isFlagged(userId)) {
+    if (model && personal()) {
       const reshow = request.reshowAfterDays !== undefined;
-      const exclude = [...(request.exclude ?? []), ...(reshow ? this.seenSince(userId, this.clock() - request.reshowAfterDays! * DAY_MS) : [])];
+      const since = this.clock() - (request.reshowAfterDays ?? 0) * DAY_MS;
+      const exclude = [...(request.exclude ?? []), ...(reshow ? history.filter((e) => e.timestamp >= since).map((e) => e.itemId) : [])];
       const pool = model.recommend(userId, {
         n: poolSize(request.n, request.diversity ?? 0),
         exclude,
@@ -49,19 +55,19 @@ export class Serving {
       recommendations = diversify(pool, request.n, request.diversity ?? 0, this.catalog);
       if (request.explain) recommendations = recommendations.map((r) => ({ ...r, because: model.explain(userId, r.itemId, EXPLAIN_ITEMS).contributions }));
     } else {
-      recommendations = this.coldStart(this.seenBy(userId, request.exclude), request);
+      recommendations = this.coldStart(seenIn(history, request.exclude), request);
       if (request.explain) recommendations = recommendations.map((r) => ({ ...r, because: [] }));
     }
     return { userId: rawUserId, modelVersion: this.modelVersion, recommendations };
   }
 
   /** After a committed post: the user's list, or popularity if ranking fails (the post must still succeed). */
-  recommendAfterPost(userId: string, rawUserId: string, n: number, onError: (error: Error) => void): RecommendResult {
+  async recommendAfterPost(userId: string, rawUserId: string, n: number, onError: (error: Error) => void): Promise<RecommendResult> {
     try {
-      return this.recommend(userId, rawUserId, { n });
+      return await this.recommend(userId, rawUserId, { n });
     } catch (error) {
       onError(error as Error);
-      return { userId: rawUserId, modelVersion: this.modelVersion, recommendations: this.coldStart(this.seenBy(userId), { n }) };
+      return { userId: rawUserId, modelVersion: this.modelVersion, recommendations: this.coldStart(new Set(), { n }) };
     }
   }
 
@@ -96,9 +102,9 @@ export class Serving {
     return model.similarItems(itemId, Math.min(n * 3 + 10, model.itemCount)).filter((s) => allowed(s.itemId)).slice(0, n);
   }
 
-  similarUsers(userId: string, n: number): Array<{ userId: string; score: number }> {
-    if (!this.store.getUser(userId)) throw new NotFoundError('userId', userId);
-    this.profiles.refresh(userId, false);
+  async similarUsers(userId: string, n: number): Promise<Array<{ userId: string; score: number }>> {
+    if (!(await this.store.getUser(userId))) throw new NotFoundError('userId', userId);
+    await this.profiles.refresh(userId, false);
     const model = this.state.model;
     return model?.hasProfile(userId) ? model.similarUsers(userId, n) : [];
   }
@@ -113,14 +119,15 @@ export class Serving {
     return diversify(pool, request.n, request.diversity ?? 0, this.catalog);
   }
 
-  private seenBy(userId: string, exclude: string[] = []): Set<string> {
-    const seen = new Set(exclude);
-    if (this.store.getUser(userId)) for (const e of this.profiles.history(userId)) seen.add(e.itemId);
-    return seen;
+  /** The user's stored events; none for an unknown user (nothing is read or cached for a stranger). */
+  private async historyIfKnown(userId: string): Promise<Event[]> {
+    if (this.profiles.histories.has(userId) || (await this.store.getUser(userId))) return this.profiles.history(userId);
+    return [];
   }
+}
 
-  /** Items the user interacted with at or after `since` (the rest may be re-shown). */
-  private seenSince(userId: string, since: number): string[] {
-    return this.profiles.history(userId).filter((e) => e.timestamp >= since).map((e) => e.itemId);
-  }
+function seenIn(history: Event[], exclude: string[] = []): Set<string> {
+  const seen = new Set(exclude);
+  for (const e of history) seen.add(e.itemId);
+  return seen;
 }

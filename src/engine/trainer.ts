@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { FitProgress, FitRequest, FitResult, FitRunner, ScrubRequest, Scrubbed } from './fit-job.ts';
+import type { FitProgress, FitRequest, FitResult, FitRunner, PrepareRequest, ScrubRequest, Scrubbed, Trained } from './fit-job.ts';
 
 /**
  * From src (tsx, vitest) the worker needs the starter that registers tsx; compiled, this file is
@@ -13,7 +13,7 @@ type WorkerMessage =
   | { type: 'result'; ok: false; message: string };
 
 /**
- * Runs training jobs (fits, and model scrubs after an erasure) on a worker thread so serving
+ * Runs training jobs (fits, model scrubs after an erasure, models trained elsewhere made ready) on a worker thread so serving
  * never waits on them. Jobs run one at a time, in the order asked; the worker is started on
  * first use and stopped by `close`. While a fit runs the worker posts its progress, throttled to
  * at most about ten messages a second (see throttle.ts).
@@ -29,6 +29,10 @@ export class Trainer implements FitRunner {
 
   scrub(request: ScrubRequest): Promise<Scrubbed> {
     return this.enqueue({ kind: 'scrub', request }, []) as Promise<Scrubbed>;
+  }
+
+  prepare(request: PrepareRequest): Promise<Trained> {
+    return this.enqueue({ kind: 'prepare', request }, []) as Promise<Trained>;
   }
 
   async close(): Promise<void> {

@@ -21,16 +21,17 @@ export interface TrainingSet {
  * function fold-in uses (signals.ts), so training and live profiles agree. Quarantined
  * (flagged) users are left out.
  */
-export function buildTrainingSet(store: Store, config: EngineConfig, algorithm: Algorithm = config.algorithm): TrainingSet {
+export async function buildTrainingSet(store: Store, config: EngineConfig, algorithm: Algorithm = config.algorithm): Promise<TrainingSet> {
   const explicit = isExplicit(algorithm);
   const users = new IdMap();
   const items = new IdMap();
   const us: number[] = [];
   const is: number[] = [];
   const vs: number[] = [];
-  // The scan below runs synchronously, so nothing can be stored between these two reads.
-  const watermark = store.maxFeedbackId();
-  store.forEachUserHistory((userId, events) => {
+  // The highest id the scan saw: the model has learned everything up to it (the scan reads one snapshot).
+  let watermark = 0;
+  await store.forEachUserHistory((userId, events) => {
+    for (const e of events) if (e.id > watermark) watermark = e.id;
     const signals = userSignals(events, config, explicit);
     if (signals.length === 0) return;
     const u = users.add(userId);

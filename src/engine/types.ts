@@ -179,13 +179,13 @@ export interface EngineObserver {
 }
 
 export interface EngineApi {
-  health(): Health;
+  health(): Promise<Health>;
   /** Upserts in slices of a few hundred items, one transaction each, other requests answered between them. */
   upsertItems(items: ItemInput[]): Promise<number>;
   /** NotFoundError when unknown. */
-  getItem(itemId: string): ItemRecord;
+  getItem(itemId: string): Promise<ItemRecord>;
   /** Marks the item unavailable (never recommended again); history is kept. NotFoundError when unknown. */
-  deleteItem(itemId: string): void;
+  deleteItem(itemId: string): Promise<void>;
   /**
    * Stores one event durably, folds the user's profile in, answers with updated recommendations.
    * Resolves once the event is committed; concurrent posts share one commit (group commit).
@@ -200,38 +200,38 @@ export interface EngineApi {
    */
   importFeedback(events: FeedbackInput[]): Promise<ImportResult>;
   /** Unknown users get cold-start (popular) items, never an error. */
-  recommend(userId: string, request: RecommendRequest): RecommendResult;
+  recommend(userId: string, request: RecommendRequest): Promise<RecommendResult>;
   /** Recommendations for an anonymous visitor from a transient fold-in; nothing is stored. */
   recommendSession(itemIds: string[], request: RecommendRequest): { modelVersion: number | null; recommendations: ScoredItem[] };
   /** NotFoundError when the item is unknown. */
   similarItems(itemId: string, n: number): ScoredItem[];
   /** NotFoundError when the user is unknown. */
-  similarUsers(userId: string, n: number): Array<{ userId: string; score: number }>;
+  similarUsers(userId: string, n: number): Promise<Array<{ userId: string; score: number }>>;
   popular(request: RecommendRequest): ScoredItem[];
   /** NotFoundError when the user is unknown. */
-  profile(userId: string): Profile;
+  profile(userId: string): Promise<Profile>;
   /**
    * Erases the user's feedback and vector; resolves once the saved model is scrubbed too and the
    * id is nowhere in the database. NotFoundError when unknown.
    */
   deleteUser(userId: string): Promise<{ deleted: number }>;
   /** Lifts a quarantine flag and folds the user back in. NotFoundError when unknown. */
-  unflagUser(userId: string): { userId: string; flags: [] };
+  unflagUser(userId: string): Promise<{ userId: string; flags: [] }>;
   /** Segments from the last retrain, largest first. */
   segments(): Segment[];
   /** Users projected to 2-D (PCA of their vectors, in the WebAssembly core), with their segment. */
   segmentMap(limit?: number): SegmentMap;
   /** Everything stored about a user (right of access). NotFoundError when unknown. */
-  exportUser(userId: string): UserExport;
+  exportUser(userId: string): Promise<UserExport>;
   /** Event totals and per-minute arrivals over the last 30 minutes. */
-  stats(): Stats;
+  stats(): Promise<Stats>;
   /** Recorded `eval` / `replay` runs, newest first. */
-  evaluations(): Array<{ kind: string; createdAt: string; summary: Record<string, unknown> }>;
+  evaluations(): Promise<Array<{ kind: string; createdAt: string; summary: Record<string, unknown> }>>;
   /** Starts a background retrain; resolves immediately with its job id. */
-  train(): { jobId: string };
+  train(): Promise<{ jobId: string }>;
   model(): ModelInfo;
   /** Gauges for operators; see EngineMetrics. */
-  metrics(): EngineMetrics;
+  metrics(): Promise<EngineMetrics>;
   /** Calls `observer` as feedback is stored and folded in and models are trained; returns a function that stops it. */
   observe(observer: EngineObserver): () => void;
 }

@@ -149,7 +149,7 @@ export async function replay(rows: readonly RatingRow[], options: ReplayOptions)
 
   let now = events[0].timestamp;
   const store = SqliteStore.open(':memory:');
-  const engine = Engine.open(store, config, () => now);
+  const engine = await Engine.open(store, config, () => now);
   try {
     for (let t = 0; t < trainCount; t += IMPORT_BATCH) await engine.importFeedback(events.slice(t, Math.min(t + IMPORT_BATCH, trainCount)).map(toEvent));
     now = events[trainCount - 1].timestamp;
@@ -175,7 +175,7 @@ export async function replay(rows: readonly RatingRow[], options: ReplayOptions)
       if (!model.hasProfile(e.user)) coldUserEvents++;
       if (seen.get(e.user)?.has(e.item)) repeatEvents++;
       if (!model.hasItem(e.item)) unknownItemEvents++;
-      const recs = engine.recommend(e.user, { n: k }).recommendations;
+      const recs = (await engine.recommend(e.user, { n: k })).recommendations;
       const rank = recs.findIndex((r) => r.itemId === e.item) + 1;
       gains[j] = rank > 0 ? 1 / Math.log2(rank + 1) : 0;
 
@@ -217,7 +217,7 @@ export async function replay(rows: readonly RatingRow[], options: ReplayOptions)
     };
   } finally {
     await engine.close();
-    store.close();
+    await store.close();
   }
 }
 

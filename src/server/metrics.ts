@@ -102,15 +102,15 @@ export class AppMetrics {
     const app = new Hono<AppEnv>();
     app.use('/metrics', requireKeys(keys));
     app.get('/metrics', async (c) => {
-      this.readEngine();
+      await this.readEngine();
       return c.body(await this.registry.metrics(), 200, { 'Content-Type': this.registry.contentType });
     });
     return app;
   }
 
   /** One engine snapshot per scrape (it counts the feedback table), copied into the gauges. */
-  private readEngine(): void {
-    const { model, items, feedback, quarantinedUsers } = this.engine.metrics();
+  private async readEngine(): Promise<void> {
+    const { model, items, feedback, quarantinedUsers } = await this.engine.metrics();
     const g = this.gauges;
     g.modelVersion.set(model.version ?? 0);
     // No model, no age: the sample is left out rather than faked as 0 (fresh) or NaN.

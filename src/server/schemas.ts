@@ -76,14 +76,17 @@ const metadata = z
   .record(z.string(), z.unknown())
   .refine((m) => !deeperThan(m, MAX_METADATA_DEPTH), `must be nested at most ${MAX_METADATA_DEPTH} levels deep`);
 
+/**
+ * Free text stored as text, unlike JSON-encoded metadata: a lone surrogate would be mangled (not
+ * valid UTF-8), and PostgreSQL's text cannot hold U+0000 at all, so both are refused up front
+ * rather than stored on one backend and refused by the other.
+ */
+const TEXT_RULE = 'must be valid Unicode text: no unpaired surrogates or U+0000';
+const storableText = z.string().regex(/^[^\p{Cs}\u0000]*$/u, TEXT_RULE);
+
 const itemFields = {
-  // Titles are stored as raw text (unlike JSON-encoded metadata), where a lone surrogate is mangled.
-  title: z
-    .string()
-    .regex(/^\P{Cs}*$/u, 'must be valid Unicode text: no unpaired surrogates')
-    .nullable()
-    .optional(),
-  categories: z.array(z.string().min(1, ID_RULE).max(256, ID_RULE)).optional(),
+  title: storableText.nullable().optional(),
+  categories: z.array(storableText.min(1, ID_RULE).max(256, ID_RULE)).optional(),
   metadata: metadata.optional(),
   available: z.boolean().optional(),
 };

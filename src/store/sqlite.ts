@@ -3,7 +3,8 @@ import Database from 'better-sqlite3';
 import { CorruptModelError, IncompatibleSchemaError, NotFoundError, StoreUnavailableError, translateSqliteError } from './errors.ts';
 import { MIGRATIONS, migrate, schemaVersion } from './migrations.ts';
 import type {
-  AddFeedbackOptions, AddFeedbackResult, AuditEntry, Evaluation, FeedbackInput, FeedbackType, FeedbackRecord, ItemInput, ItemRecord, ModelMeta, Store, UserRecord,
+  AddFeedbackOptions, AddFeedbackResult, AuditEntry, Evaluation, FeedbackInput, FeedbackType, FeedbackRecord, FileMaintenance, ItemInput, ItemRecord, ModelMeta,
+  Store, UserRecord,
 } from './types.ts';
 
 /** How long a write waits for another connection's lock before failing as busy (→ 503). */
@@ -78,13 +79,20 @@ export class SqliteStore implements Store {
     }
   }
 
+  readonly backend = 'sqlite';
+  /** One process owns the file: nothing to replicate. */
+  readonly replication = null;
+  readonly maintenance: FileMaintenance = {
+    checkpoint: async () => this.checkpoint(),
+    backup: (path) => this.backup(path),
+  };
   private readonly s: Statements;
 
   private constructor(private readonly db: Database.Database) {
     this.s = prepareStatements(db);
   }
 
-  upsertItems(items: ItemInput[], now = Date.now()): number {
+  async upsertItems(items: ItemInput[], now = Date.now()): Promise<number> {
     return guard(() => write(this.db, () => {
       for (const item of items) {
         this.s.upsertItem.run({
@@ -101,22 +109,33 @@ export class SqliteStore implements Store {
     }));
   }
 
-  getItem(itemId: string): ItemRecord | null {
+  async getItem(itemId: string): Promise<ItemRecord | null> {
     return guard(() => {
       const row = this.s.getItem.get(itemId) as ItemRow | undefined;
       return row ? toItem(row) : null;
     });
   }
 
-  setItemAvailable(itemId: string, available: boolean, now = Date.now()): boolean {
+  async getItems(itemIds: string[]): Promise<ItemRecord[]> {
+    return guard(() => {
+      const found: ItemRecord[] = [];
+      for (const itemId of itemIds) {
+        const row = this.s.getItem.get(itemId) as ItemRow | undefined;
+        if (row) found.push(toItem(row));
+      }
+      return found;
+    });
+  }
+
+  async setItemAvailable(itemId: string, available: boolean, now = Date.now()): Promise<boolean> {
     return guard(() => this.s.setAvailable.run(Number(available), now, itemId).changes > 0);
   }
 
-  listItems(): ItemRecord[] {
+  async listItems(): Promise<ItemRecord[]> {
     return guard(() => (this.s.listItems.all() as ItemRow[]).map(toItem));
   }
 
-  addFeedback(events: FeedbackInput[], options: AddFeedbackOptions): AddFeedbackResult {
+  async addFeedback(events: FeedbackInput[], options: AddFeedbackOptions): Promise<AddFeedbackResult> {
     const receivedAt = options.receivedAt ?? Date.now();
     return guard(() => write(this.db, () => {
       const result: AddFeedbackResult = { accepted: 0, duplicates: 0, stored: [], createdItems: [] };
@@ -143,16 +162,20 @@ export class SqliteStore implements Store {
     }));
   }
 
-  userFeedback(userId: string): FeedbackRecord[] {
+  async userFeedback(userId: string): Promise<FeedbackRecord[]> {
     return guard(() => this.s.userFeedback.all(userId) as FeedbackRecord[]);
   }
 
-  feedbackSince(afterId: number, limit = -1): FeedbackRecord[] {
+  async userWatermark(userId: string): Promise<{ count: number; maxId: number }> {
+    return guard(() => this.s.userWatermark.get(userId) as { count: number; maxId: number });
+  }
+
+  async feedbackSince(afterId: number, limit = -1): Promise<FeedbackRecord[]> {
     // SQLite treats a negative LIMIT as "no limit".
     return guard(() => this.s.feedbackSince.all(afterId, limit) as FeedbackRecord[]);
   }
 
-  decayedItemCounts(halfLifeMs: number, types: FeedbackType[], ratingSign: number): { anchor: number; items: Array<{ itemId: string; weight: number }> } {
+  async decayedItemCounts(halfLifeMs: number, types: FeedbackType[], ratingSign: number): Promise<{ anchor: number; items: Array<{ itemId: string; weight: number }> }> {
     return guard(() => {
       const anchor = (this.s.maxTimestamp.get() as number | null) ?? 0;
       const items = this.s.decayedItemCounts.all({ anchor, halfLife: halfLifeMs, types: JSON.stringify(types), ratingSign: Math.sign(ratingSign) });
@@ -160,13 +183,13 @@ export class SqliteStore implements Store {
     });
   }
 
-  forEachFeedback(fn: (row: FeedbackRecord) => void): void {
+  async forEachFeedback(fn: (row: FeedbackRecord) => void): Promise<void> {
     guard(() => {
       for (const row of this.s.allFeedback.iterate()) fn(row as FeedbackRecord);
     });
   }
 
-  forEachUserHistory(fn: (userId: string, events: FeedbackRecord[]) => void, options: { includeFlagged?: boolean } = {}): void {
+  async forEachUserHistory(fn: (userId: string, events: FeedbackRecord[]) => void, options: { includeFlagged?: boolean } = {}): Promise<void> {
     guard(() => {
       let userId: string | null = null;
       let events: FeedbackRecord[] = [];
@@ -183,51 +206,51 @@ export class SqliteStore implements Store {
     });
   }
 
-  itemFeedback(itemId: string): FeedbackRecord[] {
+  async itemFeedback(itemId: string): Promise<FeedbackRecord[]> {
     return guard(() => this.s.itemFeedback.all(itemId) as FeedbackRecord[]);
   }
 
-  flagUser(userId: string, reason: string, at: number): boolean {
+  async flagUser(userId: string, reason: string, at: number): Promise<boolean> {
     return guard(() => this.s.flagUser.run(at, reason, userId).changes > 0);
   }
 
-  unflagUser(userId: string): boolean {
+  async unflagUser(userId: string): Promise<boolean> {
     return guard(() => this.s.unflagUser.run(userId).changes > 0);
   }
 
-  flaggedUsers(): string[] {
+  async flaggedUsers(): Promise<string[]> {
     return guard(() => this.s.flaggedUsers.all() as string[]);
   }
 
-  arrivalsSince(since: number): Array<{ minute: number; type: FeedbackType; count: number }> {
+  async arrivalsSince(since: number): Promise<Array<{ minute: number; type: FeedbackType; count: number }>> {
     return guard(() => this.s.arrivals.all(since) as Array<{ minute: number; type: FeedbackType; count: number }>);
   }
 
-  countsByType(): Partial<Record<FeedbackType, number>> {
+  async countsByType(): Promise<Partial<Record<FeedbackType, number>>> {
     return guard(() => Object.fromEntries((this.s.countsByType.all() as Array<{ type: FeedbackType; count: number }>).map((r) => [r.type, r.count])));
   }
 
-  addEvaluation(kind: string, summary: Record<string, unknown>, at = Date.now()): void {
+  async addEvaluation(kind: string, summary: Record<string, unknown>, at = Date.now()): Promise<void> {
     guard(() => this.s.addEvaluation.run(kind, at, JSON.stringify(summary)));
   }
 
-  evaluations(limit = 20): Evaluation[] {
+  async evaluations(limit = 20): Promise<Evaluation[]> {
     return guard(() =>
       (this.s.evaluations.all(limit) as Array<{ kind: string; createdAt: number; summary: string }>).map((r) => ({ ...r, summary: JSON.parse(r.summary) })),
     );
   }
 
-  audit(action: string, subject: string | null, detail: Record<string, unknown> = {}, at = Date.now()): void {
+  async audit(action: string, subject: string | null, detail: Record<string, unknown> = {}, at = Date.now()): Promise<void> {
     guard(() => this.s.audit.run(at, action, subject, JSON.stringify(detail)));
   }
 
-  auditLog(limit = 100): AuditEntry[] {
+  async auditLog(limit = 100): Promise<AuditEntry[]> {
     return guard(() =>
       (this.s.auditLog.all(limit) as Array<Omit<AuditEntry, 'detail'> & { detail: string }>).map((r) => ({ ...r, detail: JSON.parse(r.detail) })),
     );
   }
 
-  pruneFeedback(before: number): number {
+  async pruneFeedback(before: number): Promise<number> {
     return guard(() => write(this.db, () => {
       const removed = this.s.pruneFeedback.run(before).changes;
       // Users left without any event are removed too: nothing about them remains to keep.
@@ -237,7 +260,7 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async backup(path: string): Promise<void> {
+  private async backup(path: string): Promise<void> {
     try {
       await this.db.backup(path);
     } catch (err) {
@@ -245,15 +268,15 @@ export class SqliteStore implements Store {
     }
   }
 
-  countFeedback(): number {
+  async countFeedback(): Promise<number> {
     return guard(() => this.s.countFeedback.get() as number);
   }
 
-  maxFeedbackId(): number {
+  async maxFeedbackId(): Promise<number> {
     return guard(() => this.s.maxFeedbackId.get() as number);
   }
 
-  getUser(userId: string): UserRecord | null {
+  async getUser(userId: string): Promise<UserRecord | null> {
     return guard(() => {
       const row = this.s.getUser.get(userId) as (Omit<UserRecord, 'flag'> & { flaggedAt: number | null; flagReason: string | null }) | undefined;
       if (!row) return null;
@@ -262,7 +285,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  deleteUser(userId: string): number {
+  async deleteUser(userId: string): Promise<number> {
     return guard(() => write(this.db, () => {
       const id = this.s.userId.get(userId) as number | undefined;
       if (id === undefined) return 0;
@@ -272,7 +295,7 @@ export class SqliteStore implements Store {
     }));
   }
 
-  checkpoint(): boolean {
+  private checkpoint(): boolean {
     // TRUNCATE empties the WAL too, so no older copy of a page survives there.
     return guard(() => {
       if (this.db.memory) return true;
@@ -281,11 +304,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  usersWithFeedbackAfter(afterId: number): string[] {
+  async usersWithFeedbackAfter(afterId: number): Promise<string[]> {
     return guard(() => this.s.usersAfter.all(afterId) as string[]);
   }
 
-  saveModel(meta: Omit<ModelMeta, 'version'>, bytes: Uint8Array, keep = 3): ModelMeta {
+  async saveModel(meta: Omit<ModelMeta, 'version'>, bytes: Uint8Array, keep = 3): Promise<ModelMeta> {
     if (!Number.isInteger(keep) || keep < 1) {
       throw new RangeError(`keep must be an integer >= 1 so the model just saved survives pruning (got ${keep})`);
     }
@@ -298,13 +321,13 @@ export class SqliteStore implements Store {
     }));
   }
 
-  latestModels(): ModelMeta[] {
+  async latestModels(): Promise<ModelMeta[]> {
     return guard(() => (this.s.latestModels.all() as ModelRow[]).map((r) => ({
       ...r, params: JSON.parse(r.params), metrics: JSON.parse(r.metrics),
     })));
   }
 
-  loadModelBytes(version: number): Uint8Array {
+  async loadModelBytes(version: number): Promise<Uint8Array> {
     const row = guard(() => this.s.modelBytes.get(version) as { sha256: string; bytes: Buffer } | undefined);
     if (!row) throw new NotFoundError('version', String(version), `model version ${version} does not exist; only the newest few are kept`);
     if (sha256(row.bytes) !== row.sha256) throw new CorruptModelError(version);
@@ -316,7 +339,7 @@ export class SqliteStore implements Store {
     return this.db.memory ? null : this.db.name;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }
@@ -349,6 +372,8 @@ function prepareStatements(db: Database.Database) {
       ON CONFLICT (user_id, item_id, type, ts) DO NOTHING`),
     countInteraction: p('UPDATE users SET interactions = interactions + 1 WHERE id = ?'),
     userFeedback: p(`SELECT ${FEEDBACK_COLUMNS} WHERE u.external_id = ? ORDER BY f.ts, f.id`),
+    userWatermark: p(`SELECT count(f.id) AS count, coalesce(max(f.id), 0) AS maxId FROM users u JOIN feedback f ON f.user_id = u.id
+      WHERE u.external_id = ?`),
     feedbackSince: p(`SELECT ${FEEDBACK_COLUMNS} WHERE f.id > ? ORDER BY f.id LIMIT ?`),
     allFeedback: p(`SELECT ${FEEDBACK_COLUMNS} ORDER BY f.id`),
     maxTimestamp: p('SELECT max(ts) FROM feedback').pluck(),

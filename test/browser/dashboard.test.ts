@@ -51,11 +51,11 @@ async function seededServer(): Promise<void> {
   dir = mkdtempSync(join(tmpdir(), 'liverec-dashboard-'));
   store = SqliteStore.open(join(dir, 'shop.db'));
   const quiet = { out() {}, err() {} };
-  importFiles(store, { movies: DATA + 'movies.csv', ratings: DATA + 'ratings.csv' }, quiet);
+  await importFiles(store, { movies: DATA + 'movies.csv', ratings: DATA + 'ratings.csv' }, quiet);
   // A real offline evaluation recorded the way operators do it, for the evaluation panel.
   const code = await run(['node', 'liverec', 'eval', '--data', DATA + 'ratings.csv', '--split', 'stratified', '--algorithm', 'popular', '--json', '--record', join(dir, 'shop.db')], { writeOut() {}, writeErr() {} });
   if (code !== 0) throw new Error(`liverec eval --record exited with ${code}`);
-  engine = Engine.open(store, { retrainEvery: 0, retrainMinutes: 0 });
+  engine = await Engine.open(store, { retrainEvery: 0, retrainMinutes: 0 });
   await engine.trainNow();
   // Mounted the way the app does: the API first, the dashboard on the same Hono instance.
   const app = createApp(engine, { apiKey: API_KEY, readKey: READ_KEY });
@@ -85,7 +85,7 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
   await engine?.close();
-  store?.close();
+  await store?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -168,7 +168,7 @@ describe('dashboard in Chromium', () => {
     const reasons = await page.locator(testid('because')).allTextContents();
     expect(reasons).toHaveLength(10);
     expect(reasons.every((r) => r.startsWith('Because of'))).toBe(true);
-    const rated = new Set(store.userFeedback(USER).map((e) => store.getItem(e.itemId)!.title));
+    const rated = new Set(await Promise.all((await store.userFeedback(USER)).map(async (e) => (await store.getItem(e.itemId))!.title)));
     const named = await page.locator(`${testid('because')} .because-item`).allTextContents();
     expect(named.length).toBeGreaterThanOrEqual(10);
     for (const chip of named) expect(rated).toContain(chip.replace(/\s*−?[\d.]+\s*%$/, ''));

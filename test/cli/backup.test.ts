@@ -9,23 +9,23 @@ describe('backup and restore', () => {
     const { dir } = tempDir();
     const db = join(dir, 'live.db');
     const live = SqliteStore.open(db);
-    live.addFeedback([{ userId: 'u', itemId: 'i', type: 'click', value: null, timestamp: 1 }], { createMissingItems: true });
+    await live.addFeedback([{ userId: 'u', itemId: 'i', type: 'click', value: null, timestamp: 1 }], { createMissingItems: true });
     const backup = await cli('backup', '--db', db, '--to', join(dir, 'copy.db'));
     expect(backup).toMatchObject({ code: 0, stdout: expect.stringContaining('backed up 1 feedback events') });
     // The live database keeps changing; the backup keeps the moment it was taken.
-    live.addFeedback([{ userId: 'u', itemId: 'j', type: 'click', value: null, timestamp: 2 }], { createMissingItems: true });
-    live.close();
+    await live.addFeedback([{ userId: 'u', itemId: 'j', type: 'click', value: null, timestamp: 2 }], { createMissingItems: true });
+    await live.close();
     const target = join(dir, 'restored.db');
     expect((await cli('restore', '--from', join(dir, 'copy.db'), '--db', target)).code).toBe(0);
     const restored = SqliteStore.open(target);
-    expect(restored.userFeedback('u').map((e) => e.itemId)).toEqual(['i']);
-    restored.close();
+    expect((await restored.userFeedback('u')).map((e) => e.itemId)).toEqual(['i']);
+    await restored.close();
   });
 
   it('refuses to overwrite files or restore something that is not a liverec database', async () => {
     const { dir } = tempDir();
     const db = join(dir, 'a.db');
-    SqliteStore.open(db).close();
+    await SqliteStore.open(db).close();
     const exists = await cli('backup', '--db', db, '--to', db);
     expect(exists.code).toBe(1);
     expect(exists.stderr).toMatch(/--to: .* already exists/);

@@ -31,8 +31,8 @@ describe('train and recommend', () => {
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ version: 1, status: 'ready', algorithm: 'item-knn' });
     const store = SqliteStore.open(db);
-    expect(store.latestModels()[0]).toMatchObject({ version: 1, algorithm: 'item-knn' });
-    store.close();
+    expect((await store.latestModels())[0]).toMatchObject({ version: 1, algorithm: 'item-knn' });
+    await store.close();
   });
 
   it('a second train without flags keeps the stored algorithm', async () => {

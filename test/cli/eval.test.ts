@@ -59,8 +59,8 @@ describe('eval --algorithm popular (hand-computed)', () => {
     const { code } = await cli('eval', '--train', train, '--test', test, '--algorithm', 'popular', '--k', '2', '--record', db);
     expect(code).toBe(0);
     const store = SqliteStore.open(db);
-    const [entry] = store.evaluations();
-    store.close();
+    const [entry] = await store.evaluations();
+    await store.close();
     expect(entry.kind).toBe('eval');
     expect(entry.summary).toMatchObject({ split: 'files', algorithm: 'popular', k: 2, train_rows: 9, test_rows: 5 });
     expect(entry.summary.precision).toBeCloseTo(0.5, 12);

@@ -53,21 +53,21 @@ describe('import of MovieLens movies.csv and ratings.csv', () => {
     ]);
   });
 
-  it('stores items with titles parsed by CSV quoting rules and genres as categories', () => {
-    expect(store.getItem('11')).toMatchObject({ title: 'American President, The (1995)', categories: ['Comedy', 'Drama', 'Romance'] });
-    expect(store.getItem('1')?.categories).toEqual(['Adventure', 'Animation']);
-    expect(store.getItem('12')).toMatchObject({ title: 'Quote "Test" Movie', categories: [] });
-    expect(store.getItem('14')?.title).toBe('Two\nLines');
-    expect(store.getItem('13')).toBeNull();
+  it('stores items with titles parsed by CSV quoting rules and genres as categories', async () => {
+    expect(await store.getItem('11')).toMatchObject({ title: 'American President, The (1995)', categories: ['Comedy', 'Drama', 'Romance'] });
+    expect((await store.getItem('1'))?.categories).toEqual(['Adventure', 'Animation']);
+    expect(await store.getItem('12')).toMatchObject({ title: 'Quote "Test" Movie', categories: [] });
+    expect((await store.getItem('14'))?.title).toBe('Two\nLines');
+    expect(await store.getItem('13')).toBeNull();
   });
 
-  it('stores ratings as rating events with millisecond timestamps, creating unknown items', () => {
-    expect(store.countFeedback()).toBe(3);
-    expect(store.userFeedback('2').map(({ itemId, type, value, timestamp }) => ({ itemId, type, value, timestamp }))).toEqual([
+  it('stores ratings as rating events with millisecond timestamps, creating unknown items', async () => {
+    expect(await store.countFeedback()).toBe(3);
+    expect((await store.userFeedback('2')).map(({ itemId, type, value, timestamp }) => ({ itemId, type, value, timestamp }))).toEqual([
       { itemId: '11', type: 'rating', value: 3.5, timestamp: 964982224_000 },
       { itemId: '99', type: 'rating', value: 5, timestamp: 964982931_000 },
     ]);
-    expect(store.getItem('99')).toMatchObject({ title: null, categories: [] });
+    expect(await store.getItem('99')).toMatchObject({ title: null, categories: [] });
   });
 });
 
@@ -91,16 +91,16 @@ describe('import of generic feedback and items', () => {
     expect(stderr).toMatch(/feedback\.csv line 4: type must be one of view, click/);
 
     const store = SqliteStore.open(db);
-    expect(store.getItem('a')).toMatchObject({ title: 'A', categories: ['x'], metadata: { k: 1 }, available: true });
-    expect(store.getItem('b')?.available).toBe(false);
-    const u1 = store.userFeedback('u1');
+    expect(await store.getItem('a')).toMatchObject({ title: 'A', categories: ['x'], metadata: { k: 1 }, available: true });
+    expect((await store.getItem('b'))?.available).toBe(false);
+    const u1 = await store.userFeedback('u1');
     expect(u1.map((e) => [e.type, e.value, e.timestamp])).toEqual([
       ['click', null, 1700000000000],
       ['rating', 4, Date.parse('2024-01-01T00:00:00Z')],
     ]);
     // No timestamp: the event happened at import time.
-    expect(store.userFeedback('u2')[0].timestamp).toBeGreaterThanOrEqual(before);
-    store.close();
+    expect((await store.userFeedback('u2'))[0].timestamp).toBeGreaterThanOrEqual(before);
+    await store.close();
   });
 
   it('reads feedback as JSON lines', async () => {
@@ -156,8 +156,8 @@ describe('row validation with the HTTP rules, and --strict', () => {
       'line 11: userId must be 1–256 characters',
     ]);
     const store = SqliteStore.open(db);
-    expect(store.countFeedback()).toBe(1);
-    store.close();
+    expect(await store.countFeedback()).toBe(1);
+    await store.close();
   });
 
   it('--strict stores nothing, not even the database file, when any row is bad', async () => {
@@ -177,8 +177,8 @@ describe('row validation with the HTTP rules, and --strict', () => {
     const result = await cli('import', '--db', db, '--feedback', clean, '--strict');
     expect(result).toEqual({ code: 0, stdout: 'clean.csv: 2 events accepted, 0 duplicates, 0 rejected\n', stderr: '' });
     const store = SqliteStore.open(db);
-    expect(store.countFeedback()).toBe(2);
-    store.close();
+    expect(await store.countFeedback()).toBe(2);
+    await store.close();
   });
 
   it('refuses a bad config before importing anything', async () => {

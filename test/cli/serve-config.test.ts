@@ -59,20 +59,20 @@ describe('import with a pseudonym salt', () => {
 
   it('is found by an engine opened with the same salt, and only by it', async () => {
     const store = SqliteStore.open(db);
-    const salted = Engine.open(store, { pseudonymSalt: SALT, retrainMinutes: 0, retrainEvery: 0 });
+    const salted = await Engine.open(store, { pseudonymSalt: SALT, retrainMinutes: 0, retrainEvery: 0 });
     try {
-      expect(salted.exportUser(ALICE).feedback.map((e) => e.itemId)).toEqual(['a', 'b']);
-      expect(salted.profile(ALICE).interactions).toBe(2);
-      expect(salted.recommend(ALICE, { n: 1 }).recommendations.map((r) => r.itemId)).toEqual(['c']);
+      expect((await salted.exportUser(ALICE)).feedback.map((e) => e.itemId)).toEqual(['a', 'b']);
+      expect((await salted.profile(ALICE)).interactions).toBe(2);
+      expect((await salted.recommend(ALICE, { n: 1 })).recommendations.map((r) => r.itemId)).toEqual(['c']);
     } finally {
       await salted.close();
     }
-    const plain = Engine.open(store, { retrainMinutes: 0, retrainEvery: 0 });
+    const plain = await Engine.open(store, { retrainMinutes: 0, retrainEvery: 0 });
     try {
-      expect(() => plain.exportUser(ALICE)).toThrow(NotFoundError);
+      await expect(plain.exportUser(ALICE)).rejects.toThrow(NotFoundError);
     } finally {
       await plain.close();
-      store.close();
+      await store.close();
     }
   });
 

@@ -98,9 +98,9 @@ describe('tune --save, then train --params', () => {
     expect(trained.code).toBe(0);
     const store = SqliteStore.open(db);
     try {
-      expect(store.latestModels()[0]).toMatchObject({ algorithm: 'svd', params: file.params });
+      expect((await store.latestModels())[0]).toMatchObject({ algorithm: 'svd', params: file.params });
     } finally {
-      store.close();
+      await store.close();
     }
 
     const overridden = await cli('train', '--db', db, '--params', saved, '--factors', '5', '--json');

@@ -28,15 +28,15 @@ async function failure(promise: Promise<unknown>): Promise<LiverecError> {
   return error as LiverecError;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   store = SqliteStore.open(':memory:');
-  engine = Engine.open(store, { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0 });
+  engine = await Engine.open(store, { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0 });
   app = createApp(engine, { apiKey: KEY, readKey: READ_KEY });
 });
 
 afterAll(async () => {
   await engine.close();
-  store.close();
+  await store.close();
 });
 
 describe('the typed client against an in-process app', () => {
@@ -57,7 +57,7 @@ describe('the typed client against an in-process app', () => {
     const explained = await client.recommendations('hu1', { n: 2, explain: true, excludeCategory: ['animation'] });
     expect(explained.userId).toBe('hu1');
     expect(explained.recommendations.map((r) => r.itemId)).toEqual(['h1']);
-    const history = new Set(store.userFeedback('hu1').map((e) => e.itemId));
+    const history = new Set((await store.userFeedback('hu1')).map((e) => e.itemId));
     for (const b of explained.recommendations[0].because!) expect(history.has(b.itemId)).toBe(true);
 
     const profile = await client.profile('hu2');

@@ -4,9 +4,9 @@ import { GroupCommit } from '../../src/engine/group-commit.ts';
 describe('GroupCommit', () => {
   it('hands everything submitted in one turn over as one batch, and answers each in order', async () => {
     const batches: number[][] = [];
-    const group = new GroupCommit<number, number>((batch) => {
+    const group = new GroupCommit<number, number>(async (batch) => {
       batches.push(batch);
-      return batch.map((x) => () => x * 10);
+      return batch.map((x) => async () => x * 10);
     });
     const first = await Promise.all([group.submit(1), group.submit(2), group.submit(3)]);
     const second = await group.submit(4);
@@ -17,9 +17,9 @@ describe('GroupCommit', () => {
 
   it('rejects the whole batch when the commit throws, and only its own submission when an answer throws', async () => {
     let failCommit = true;
-    const group = new GroupCommit<number, number>((batch) => {
+    const group = new GroupCommit<number, number>(async (batch) => {
       if (failCommit) throw new Error('disk full');
-      return batch.map((x) => () => {
+      return batch.map((x) => async () => {
         if (x === 2) throw new Error('no answer for 2');
         return x;
       });
@@ -33,9 +33,11 @@ describe('GroupCommit', () => {
 
   it('flush commits what is queued at once; the scheduled flush then finds nothing', async () => {
     const batches: number[][] = [];
-    const group = new GroupCommit<number, number>((batch) => (batches.push(batch), batch.map((x) => () => x)));
+    const group = new GroupCommit<number, number>(async (batch) => (batches.push(batch), batch.map((x) => async () => x)));
     const pending = group.submit(7);
-    group.flush();
+    const flushed = group.flush();
+    expect(batches).toEqual([[7]]);
+    await flushed;
     expect(batches).toEqual([[7]]);
     expect(await pending).toBe(7);
     await new Promise((resolve) => setImmediate(resolve));

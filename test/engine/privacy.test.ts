@@ -18,9 +18,9 @@ const SECRET_USER = 'alice.secret@example.com';
 async function shop(config = {}) {
   const path = join(mkdtempSync(join(tmpdir(), 'liverec-privacy-')), 'shop.db');
   const store = SqliteStore.open(path);
-  const engine = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0, ...config });
+  const engine = await Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0, ...config });
   open.push({ engine, store });
-  engine.upsertItems([...SHOP_ITEMS, { itemId: 'only-alice', title: 'Bought by one person', categories: ['rare'] }]);
+  await engine.upsertItems([...SHOP_ITEMS, { itemId: 'only-alice', title: 'Bought by one person', categories: ['rare'] }]);
   await engine.importFeedback([
     ...shopFeedback(),
     ...['h1', 'h2', 'only-alice'].map((itemId, i) => ({ userId: SECRET_USER, itemId, type: 'purchase' as const, value: null, timestamp: T0 + i })),
@@ -37,14 +37,14 @@ function fileText(path: string): string {
 afterEach(async () => {
   for (const { engine, store } of open.splice(0)) {
     await engine.close();
-    store.close();
+    await store.close();
   }
 });
 
 describe('privacy', () => {
   it('exports everything stored about a user', async () => {
     const { engine } = await shop();
-    const exported = engine.exportUser(SECRET_USER);
+    const exported = await engine.exportUser(SECRET_USER);
     expect(exported.userId).toBe(SECRET_USER);
     expect(exported.profile.interactions).toBe(3);
     expect(exported.feedback).toEqual([
@@ -60,20 +60,20 @@ describe('privacy', () => {
     const aliceOnlyBefore = engine.similarItems('only-alice', 3);
     expect(aliceOnlyBefore.length).toBeGreaterThan(0);
     expect(await engine.deleteUser(SECRET_USER)).toEqual({ deleted: 3 });
-    expect(() => engine.exportUser(SECRET_USER)).toThrow(NotFoundError);
-    expect(() => engine.profile(SECRET_USER)).toThrow(NotFoundError);
-    expect(store.userFeedback(SECRET_USER)).toEqual([]);
+    await expect(engine.exportUser(SECRET_USER)).rejects.toThrow(NotFoundError);
+    await expect(engine.profile(SECRET_USER)).rejects.toThrow(NotFoundError);
+    expect(await store.userFeedback(SECRET_USER)).toEqual([]);
     // Nowhere in the database file, its WAL or the saved model.
     expect(fileText(path)).not.toContain(SECRET_USER);
     // The item only Alice bought no longer carries her signal: its vector is gone to zero.
     const model = (engine as unknown as { state: ServingState }).state.model!;
     expect(Array.from(model.latent!.itemVector('only-alice')).every((x) => x === 0)).toBe(true);
     // The audit log records the erasure without the id.
-    const entry = store.auditLog()[0];
+    const entry = (await store.auditLog())[0];
     expect(entry.action).toBe('delete-user');
     expect(entry.subject).not.toContain('alice');
     // Her erased id is served as a stranger from now on.
-    expect(engine.recommend(SECRET_USER, { n: 3 }).recommendations).toHaveLength(3);
+    expect((await engine.recommend(SECRET_USER, { n: 3 })).recommendations).toHaveLength(3);
   });
 
   it('erases from the file even when the saved model cannot be scrubbed (corrupt): the serving model is saved instead', async () => {
@@ -82,12 +82,12 @@ describe('privacy', () => {
     raw.prepare('UPDATE models SET bytes = zeroblob(64)').run();
     raw.close();
     expect(await engine.deleteUser(SECRET_USER)).toEqual({ deleted: 3 });
-    expect(engine.health().warnings.some((w) => w.includes('scrubbing the saved model'))).toBe(true);
+    expect((await engine.health()).warnings.some((w) => w.includes('scrubbing the saved model'))).toBe(true);
     expect(fileText(path)).not.toContain(SECRET_USER);
-    const [only, ...older] = store.latestModels();
+    const [only, ...older] = await store.latestModels();
     expect(older).toEqual([]);
     expect(engine.model().version).toBe(only.version);
-    expect(loadModel(store.loadModelBytes(only.version)).hasUser(SECRET_USER)).toBe(false);
+    expect(loadModel(await store.loadModelBytes(only.version)).hasUser(SECRET_USER)).toBe(false);
   });
 
   it('erases a user again from the model of a retrain that was running when they were erased', async () => {
@@ -100,11 +100,12 @@ describe('privacy', () => {
     const held: FitRunner = {
       fit: async (request, onProgress) => (await gate, real.fit(request, onProgress)),
       scrub: (request) => real.scrub(request),
+      prepare: (request) => real.prepare(request),
       close: () => real.close(),
     };
-    const engine = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0 }, Date.now, held);
+    const engine = await Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0 }, Date.now, held);
     open.push({ engine, store });
-    engine.upsertItems(SHOP_ITEMS);
+    await engine.upsertItems(SHOP_ITEMS);
     await engine.importFeedback([...shopFeedback(), { userId: SECRET_USER, itemId: 'h1', type: 'purchase', value: null, timestamp: T0 }]);
     const training = engine.trainNow();
     release();
@@ -113,27 +114,27 @@ describe('privacy', () => {
     await training;
     const model = (engine as unknown as { state: ServingState }).state.model!;
     expect(model.hasUser(SECRET_USER)).toBe(false);
-    expect(loadModel(store.loadModelBytes(store.latestModels()[0].version)).hasUser(SECRET_USER)).toBe(false);
+    expect(loadModel(await store.loadModelBytes((await store.latestModels())[0].version)).hasUser(SECRET_USER)).toBe(false);
   });
 
   it('keeps erased users out of a restart', async () => {
     const { engine, store, path } = await shop();
     await engine.deleteUser(SECRET_USER);
     await engine.close();
-    store.close();
+    await store.close();
     open.length = 0;
     const again = SqliteStore.open(path);
-    const reopened = Engine.open(again, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0 });
+    const reopened = await Engine.open(again, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0 });
     open.push({ engine: reopened, store: again });
-    expect(() => reopened.profile(SECRET_USER)).toThrow(NotFoundError);
+    await expect(reopened.profile(SECRET_USER)).rejects.toThrow(NotFoundError);
     expect(reopened.model().status).toBe('ready');
   });
 
   it('stores salted pseudonyms instead of raw ids when configured', async () => {
     const { engine, store, path } = await shop({ pseudonymSalt: 'pepper' });
     expect(fileText(path)).not.toContain(SECRET_USER);
-    expect(store.getUser(SECRET_USER)).toBeNull();
-    const profile = engine.profile(SECRET_USER);
+    expect(await store.getUser(SECRET_USER)).toBeNull();
+    const profile = await engine.profile(SECRET_USER);
     expect(profile.userId).toBe(SECRET_USER);
     expect(profile.interactions).toBe(3);
     const recs = await engine.addFeedback({ userId: SECRET_USER, itemId: 'a1', type: 'click', value: null, timestamp: T0 + 9 }, 3);
@@ -143,10 +144,10 @@ describe('privacy', () => {
 
   it('prunes feedback older than the retention period', async () => {
     const { store } = await shop();
-    const received = store.userFeedback('hu0')[0].receivedAt;
-    const reopened = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0, retentionDays: 30 }, () => received + 31 * 86_400_000);
+    const received = (await store.userFeedback('hu0'))[0].receivedAt;
+    const reopened = await Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0, retentionDays: 30 }, () => received + 31 * 86_400_000);
     open.push({ engine: reopened, store: SqliteStore.open(':memory:') });
-    expect(store.countFeedback()).toBe(0);
-    expect(store.auditLog()[0]).toMatchObject({ action: 'retention-prune', detail: { removed: 219, olderThanDays: 30 } });
+    expect(await store.countFeedback()).toBe(0);
+    expect((await store.auditLog())[0]).toMatchObject({ action: 'retention-prune', detail: { removed: 219, olderThanDays: 30 } });
   });
 });

@@ -14,15 +14,15 @@ const open: Array<{ engine: Engine; store: SqliteStore }> = [];
 afterEach(async () => {
   for (const { engine, store } of open.splice(0)) {
     await engine.close();
-    store.close();
+    await store.close();
   }
 });
 
 async function shop(config = {}) {
   const store = SqliteStore.open(':memory:');
-  const engine = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0, ...config });
+  const engine = await Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0, ...config });
   open.push({ engine, store });
-  engine.upsertItems(SHOP_ITEMS);
+  await engine.upsertItems(SHOP_ITEMS);
   await engine.importFeedback(shopFeedback());
   return { engine, store };
 }
@@ -36,27 +36,27 @@ describe('memory across retrains', () => {
     const made = coresCreated();
     for (let round = 0; round < 6; round++) {
       await engine.addFeedback({ userId: `au${round}`, itemId: `h${round}`, type: 'purchase', value: null, timestamp: T0 + 1e7 + round }, 3);
-      engine.recommend(`hu${round}`, { n: 3 });
+      await engine.recommend(`hu${round}`, { n: 3 });
       await engine.trainNow();
     }
     expect(coresCreated()).toBe(made);
     // The reused cores serve exactly what the newest saved model holds.
-    const latest = loadModel(store.loadModelBytes(engine.model().version!));
+    const latest = loadModel(await store.loadModelBytes(engine.model().version!));
     for (const userId of ['hu0', 'au5', 'hu11']) {
-      expect(engine.recommend(userId, { n: 5 }).recommendations).toEqual(latest.recommend(userId, { n: 5 }));
+      expect((await engine.recommend(userId, { n: 5 })).recommendations).toEqual(latest.recommend(userId, { n: 5 }));
     }
-    expect(engine.profile('au3').drift?.distance).toBeCloseTo(0, 6); // the baseline is the fresh model too
+    expect((await engine.profile('au3')).drift?.distance).toBeCloseTo(0, 6); // the baseline is the fresh model too
   });
 
   it('runs fit after fit in a training thread on one core, each model bit-identical to a fresh fit', async () => {
     const { store } = await shop();
     const config = resolveConfig({ params: SHOP_PARAMS });
-    const request = () => ({
+    const request = async () => ({
       algorithm: config.algorithm, params: SHOP_PARAMS, config, trainedAt: T0,
-      source: { set: buildTrainingSet(store, config), items: store.listItems() },
+      source: { set: await buildTrainingSet(store, config), items: await store.listItems() },
     });
     const bytes = async (bank?: CoreBank) => {
-      const result = await runFit(request(), bank);
+      const result = await runFit(await request(), bank);
       if (result.outcome !== 'trained') throw new Error('nothing trained');
       return Buffer.from(result.bytes);
     };

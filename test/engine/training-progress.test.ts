@@ -11,27 +11,27 @@ import { SHOP_ITEMS, SHOP_PARAMS, shopFeedback } from '../fixtures/shop.ts';
 
 const PHASE_ORDER: TrainingPhase[] = ['starting', 'fitting', 'saving'];
 
-function shopStore() {
+async function shopStore() {
   const store = SqliteStore.open(':memory:');
-  store.upsertItems(SHOP_ITEMS);
-  store.addFeedback(shopFeedback(), { createMissingItems: false, receivedAt: 0 });
+  await store.upsertItems(SHOP_ITEMS);
+  await store.addFeedback(shopFeedback(), { createMissingItems: false, receivedAt: 0 });
   return store;
 }
 
 describe('training progress', () => {
   it('a retrain of 6 iterations reports progress that never decreases, ends at 1, and model() shows each report', async () => {
-    const store = shopStore();
-    const engine = Engine.open(store, { params: { ...SHOP_PARAMS, iterations: 6 }, retrainMinutes: 0, retrainEvery: 0 });
+    const store = await shopStore();
+    const engine = await Engine.open(store, { params: { ...SHOP_PARAMS, iterations: 6 }, retrainMinutes: 0, retrainEvery: 0 });
     const reports: Array<{ progress: number; phase: TrainingPhase; shown: TrainingStatus | undefined }> = [];
     engine.observe({ trainingProgress: (progress, phase) => reports.push({ progress, phase, shown: engine.model().training }) });
     try {
-      const { jobId } = engine.train();
+      const { jobId } = await engine.train();
       // Before the training thread has said anything: the job exists, nothing is done yet.
       expect(engine.model().training).toEqual({ jobId, startedAt: expect.any(String), progress: 0, phase: 'starting' });
-      expect(engine.metrics().model.trainingProgress).toBe(0);
+      expect((await engine.metrics()).model.trainingProgress).toBe(0);
       const info = await engine.trainNow(); // joins the running job
       expect(info.training).toBeUndefined();
-      expect(engine.metrics().model.trainingProgress).toBeNull();
+      expect((await engine.metrics()).model.trainingProgress).toBeNull();
 
       expect(reports.length).toBeGreaterThanOrEqual(3); // the first step, the last, saving: never throttled
       expect(reports[0]).toMatchObject({ progress: 0, phase: 'fitting' });
@@ -50,15 +50,15 @@ describe('training progress', () => {
       for (const r of reports) expect(Math.abs(r.progress * 12 - Math.round(r.progress * 12))).toBeLessThan(1e-9);
     } finally {
       await engine.close();
-      store.close();
+      await store.close();
     }
   });
 
   it('the training thread throttles its progress: a fit of 8000 tiny steps posts a handful of messages', async () => {
-    const store = shopStore();
+    const store = await shopStore();
     const config = resolveConfig({ params: { factors: 2, iterations: 4000, cgSteps: 1 } });
-    const set = buildTrainingSet(store, config);
-    store.close();
+    const set = await buildTrainingSet(store, config);
+    await store.close();
     const trainer = new Trainer();
     const messages: FitProgress[] = [];
     try {

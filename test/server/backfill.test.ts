@@ -26,17 +26,17 @@ let store: SqliteStore;
 let engine: Engine;
 let app: ReturnType<typeof createApp>;
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'liverec-backfill-'));
   store = SqliteStore.open(join(dir, 'shop.db'));
   // Default settings but the timer: a retrain starts every 10,000 events while the backfill runs.
-  engine = Engine.open(store, { retrainMinutes: 0, params: { factors: 16, iterations: 4 } });
+  engine = await Engine.open(store, { retrainMinutes: 0, params: { factors: 16, iterations: 4 } });
   app = createApp(engine);
 });
 
 afterAll(async () => {
   await engine.close();
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -62,15 +62,15 @@ describe('backfilling ml-latest-small over HTTP', () => {
       accepted += res.body.accepted as number;
     }
     expect(accepted).toBe(100_836);
-    expect(engine.stats().quarantinedUsers).toBe(0);
+    expect((await engine.stats()).quarantinedUsers).toBe(0);
     // User 414 rated 2,698 movies: the heaviest backfilled history, and no flood.
-    expect(engine.profile('414').flags).toEqual([]);
+    expect((await engine.profile('414')).flags).toEqual([]);
 
     const info = await engine.trainNow();
     expect(info.metrics).toMatchObject({ users: 610, items: 9_724, interactions: 100_836 });
-    expect(engine.health().warnings).toEqual([]);
+    expect((await engine.health()).warnings).toEqual([]);
     // A backfilled user is served from the model, with explanations from their own history.
-    const recs = engine.recommend('414', { n: 5, explain: true });
+    const recs = await engine.recommend('414', { n: 5, explain: true });
     expect(recs.modelVersion).toBe(info.version);
     expect(recs.recommendations).toHaveLength(5);
     for (const r of recs.recommendations) expect(r.because!.length).toBeGreaterThan(0);

@@ -85,7 +85,7 @@ export class FakeEngine implements EngineApi {
     if (!this.users.has(userId)) throw new NotFoundError('userId', userId);
   }
 
-  health(): Health {
+  async health(): Promise<Health> {
     this.record('health');
     return { status: 'ok', model: { version: 3, status: 'ready' }, items: this.items.size, feedback: 42, warnings: [] };
   }
@@ -107,14 +107,14 @@ export class FakeEngine implements EngineApi {
     return items.length;
   }
 
-  getItem(itemId: string): ItemRecord {
+  async getItem(itemId: string): Promise<ItemRecord> {
     this.record('getItem', itemId);
     const item = this.items.get(itemId);
     if (!item) throw new NotFoundError('itemId', itemId);
     return item;
   }
 
-  deleteItem(itemId: string): void {
+  async deleteItem(itemId: string): Promise<void> {
     this.record('deleteItem', itemId);
     const item = this.items.get(itemId);
     if (!item) throw new NotFoundError('itemId', itemId);
@@ -131,7 +131,7 @@ export class FakeEngine implements EngineApi {
     return { accepted: events.length - 1, duplicates: 1 };
   }
 
-  recommend(userId: string, request: RecommendRequest): RecommendResult {
+  async recommend(userId: string, request: RecommendRequest): Promise<RecommendResult> {
     this.record('recommend', userId, request);
     return { userId, modelVersion: null, recommendations: recs(request.n) };
   }
@@ -147,7 +147,7 @@ export class FakeEngine implements EngineApi {
     return recs(n);
   }
 
-  similarUsers(userId: string, n: number): Array<{ userId: string; score: number }> {
+  async similarUsers(userId: string, n: number): Promise<Array<{ userId: string; score: number }>> {
     this.record('similarUsers', userId, n);
     this.knownUser(userId);
     return Array.from({ length: n }, (_, i) => ({ userId: `sim-${i + 1}`, score: n - i }));
@@ -158,7 +158,7 @@ export class FakeEngine implements EngineApi {
     return recs(request.n);
   }
 
-  profile(userId: string): Profile {
+  async profile(userId: string): Promise<Profile> {
     this.record('profile', userId);
     this.knownUser(userId);
     return profileOf(userId);
@@ -171,7 +171,7 @@ export class FakeEngine implements EngineApi {
     return { deleted: 7 };
   }
 
-  unflagUser(userId: string): { userId: string; flags: [] } {
+  async unflagUser(userId: string): Promise<{ userId: string; flags: [] }> {
     this.record('unflagUser', userId);
     this.knownUser(userId);
     return { userId, flags: [] };
@@ -187,23 +187,23 @@ export class FakeEngine implements EngineApi {
     return { segments: [{ id: 2, label: 'Shoes & Hats', size: 40 }], points: [{ userId: 'u1', x: 0.5, y: -0.25, segment: 2 }], explained: [0.5, 0.25] };
   }
 
-  exportUser(userId: string): UserExport {
+  async exportUser(userId: string): Promise<UserExport> {
     this.record('exportUser', userId);
     this.knownUser(userId);
     return { userId, profile: profileOf(userId), feedback: [{ itemId: 'i1', type: 'view', value: null, timestamp: 0 }] };
   }
 
-  stats(): Stats {
+  async stats(): Promise<Stats> {
     this.record('stats');
     return { feedback: { total: 42, byType: { view: 42 } }, eventsPerMinute: [], quarantinedUsers: 0 };
   }
 
-  evaluations(): Array<{ kind: string; createdAt: string; summary: Record<string, unknown> }> {
+  async evaluations(): Promise<Array<{ kind: string; createdAt: string; summary: Record<string, unknown> }>> {
     this.record('evaluations');
     return [];
   }
 
-  train(): { jobId: string } {
+  async train(): Promise<{ jobId: string }> {
     this.record('train');
     return { jobId: 'job-1' };
   }
@@ -213,7 +213,7 @@ export class FakeEngine implements EngineApi {
     return MODEL_INFO;
   }
 
-  metrics(): EngineMetrics {
+  async metrics(): Promise<EngineMetrics> {
     this.record('metrics');
     return { model: { version: MODEL_INFO.version, ageSeconds: 3600, training: false, trainingProgress: null }, items: this.items.size, feedback: 42, quarantinedUsers: 1 };
   }

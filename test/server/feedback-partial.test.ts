@@ -113,13 +113,13 @@ describe('POST /v1/feedback?partial=true (fake engine)', () => {
 describe('POST /v1/feedback?partial=true (real engine)', () => {
   let store: SqliteStore;
   let engine: Engine;
-  beforeEach(() => {
+  beforeEach(async () => {
     store = SqliteStore.open(':memory:');
-    engine = Engine.open(store, { retrainEvery: 0, retrainMinutes: 0 });
+    engine = await Engine.open(store, { retrainEvery: 0, retrainMinutes: 0 });
   });
   afterEach(async () => {
     await engine.close();
-    store.close();
+    await store.close();
   });
 
   it('stores exactly the valid rows, counting duplicates', async () => {
@@ -138,8 +138,8 @@ describe('POST /v1/feedback?partial=true (real engine)', () => {
       status: 200,
       body: { accepted: 2, duplicates: 1, rejected: [{ index: 1, field: '[1].type', message: `[1].type ${TYPE_RULE}` }] },
     });
-    expect(store.countFeedback()).toBe(2);
-    expect(store.userFeedback('u2')).toHaveLength(1);
+    expect((await store.countFeedback())).toBe(2);
+    expect(await store.userFeedback('u2')).toHaveLength(1);
 
     const second = await post([{ ...event, timestamp: NOW - 1000 }, { userId: 'u3' }]);
     expect(second.body).toStrictEqual({
@@ -147,6 +147,6 @@ describe('POST /v1/feedback?partial=true (real engine)', () => {
       duplicates: 1,
       rejected: [{ index: 1, field: '[1].itemId', message: '[1].itemId is required' }],
     });
-    expect(store.countFeedback()).toBe(2);
+    expect((await store.countFeedback())).toBe(2);
   });
 });

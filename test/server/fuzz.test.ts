@@ -28,8 +28,8 @@ let app: ReturnType<typeof createApp>;
 
 beforeAll(async () => {
   store = SqliteStore.open(':memory:');
-  engine = Engine.open(store, { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0 });
-  engine.upsertItems(SHOP_ITEMS);
+  engine = await Engine.open(store, { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0 });
+  await engine.upsertItems(SHOP_ITEMS);
   await engine.importFeedback(shopFeedback());
   await engine.trainNow();
   // Every layer switched on, so the middleware is fuzzed too; the limit is far out of reach.
@@ -38,7 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await engine.close();
-  store.close();
+  await store.close();
 });
 
 interface Route {
@@ -130,10 +130,10 @@ function reportedDelta(body: Record<string, unknown>): number {
 
 /** Sends one request and checks every property; returns the status for statistics. */
 async function check(req: FuzzRequest): Promise<number> {
-  const before = store.countFeedback();
+  const before = await store.countFeedback();
   const res = await app.request(req.url, { method: req.method, headers: req.headers, body: req.body });
   const text = await res.text();
-  const after = store.countFeedback();
+  const after = await store.countFeedback();
 
   expect(res.status, text).toBeLessThan(500);
   expect(res.headers.get('x-request-id')).toMatch(/^[A-Za-z0-9._-]{1,128}$/);

@@ -18,7 +18,7 @@ async function call(method: string, path: string, json?: unknown, key: string | 
 
 beforeEach(async () => {
   store = SqliteStore.open(':memory:');
-  engine = Engine.open(store, { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0 });
+  engine = await Engine.open(store, { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0 });
   app = createApp(engine, { apiKey: KEY });
   expect((await call('POST', '/v1/items', SHOP_ITEMS)).body).toEqual({ upserted: 20 });
   expect((await call('POST', '/v1/feedback', shopFeedback())).body).toEqual({ accepted: 216, duplicates: 0 });
@@ -29,7 +29,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await engine.close();
-  store.close();
+  await store.close();
 });
 
 describe('HTTP API over the real engine', () => {
@@ -41,7 +41,7 @@ describe('HTTP API over the real engine', () => {
     expect(post.body.recommendations.map((r: { itemId: string }) => r.itemId)).not.toContain('h4');
     const get = await call('GET', '/v1/users/hu4/recommendations?n=3', undefined, null);
     expect(get.body).toEqual({ userId: 'hu4', modelVersion: 1, recommendations: post.body.recommendations });
-    const stored = store.userFeedback('hu4').find((e) => e.itemId === 'h4')!;
+    const stored = (await store.userFeedback('hu4')).find((e) => e.itemId === 'h4')!;
     expect(stored).toMatchObject({ type: 'purchase', value: null, timestamp: T0 + 1e7 });
   });
 
@@ -51,7 +51,7 @@ describe('HTTP API over the real engine', () => {
     );
     const results = await Promise.all(posts);
     expect(results.every((r) => r.status === 200 && r.body.accepted === 1)).toBe(true);
-    expect(store.countFeedback()).toBe(216 + 50);
+    expect((await store.countFeedback())).toBe(216 + 50);
   });
 
   it('refuses an 8 MiB body with 413 and stores nothing', async () => {
@@ -60,13 +60,13 @@ describe('HTTP API over the real engine', () => {
     const res = await app.request('/v1/feedback', { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: big });
     expect(res.status).toBe(413);
     expect((await res.json()).error.code).toBe('payload_too_large');
-    expect(store.countFeedback()).toBe(216);
+    expect((await store.countFeedback())).toBe(216);
   });
 
   it('requires the key for writes, never for health, and 404s unknown items', async () => {
     const denied = await call('POST', '/v1/feedback', { userId: 'x', itemId: 'h1', type: 'view' }, null);
     expect(denied.status).toBe(401);
-    expect(store.countFeedback()).toBe(216);
+    expect((await store.countFeedback())).toBe(216);
     const health = await call('GET', '/health', undefined, null);
     expect(health.body).toEqual({ status: 'ok', model: { version: 1, status: 'ready' }, items: 20, feedback: 216, warnings: [] });
     const similar = await call('GET', '/v1/items/nope/similar', undefined, null);
@@ -91,7 +91,7 @@ describe('HTTP API over the real engine', () => {
     const explained = await call('GET', '/v1/users/hu1/recommendations?n=2&explain=true&excludeCategory=animation', undefined, null);
     expect(explained.status).toBe(200);
     expect(explained.body.recommendations.map((r: { itemId: string }) => r.itemId)).toEqual(['h1']);
-    const history = new Set(store.userFeedback('hu1').map((e) => e.itemId));
+    const history = new Set((await store.userFeedback('hu1')).map((e) => e.itemId));
     for (const b of explained.body.recommendations[0].because) expect(history.has(b.itemId)).toBe(true);
     const bad = await call('GET', '/v1/users/hu1/recommendations?diversity=2', undefined, null);
     expect(bad.status).toBe(400);

@@ -21,8 +21,8 @@ const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
 beforeAll(async () => {
   store = SqliteStore.open(join(mkdtempSync(join(tmpdir(), 'liverec-')), 'shop.db'));
-  engine = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0 });
-  engine.upsertItems(SHOP_ITEMS);
+  engine = await Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0 });
+  await engine.upsertItems(SHOP_ITEMS);
   await engine.importFeedback(shopFeedback());
   await engine.trainNow();
   server = await listen(createApp(engine), { port: 0, host: '127.0.0.1' });
@@ -32,7 +32,7 @@ afterAll(async () => {
   agent.destroy();
   await server.close();
   await engine.close();
-  store.close();
+  await store.close();
 });
 
 /** One request on the shared agent: status, parsed body, and whether it went out on a reused socket. */

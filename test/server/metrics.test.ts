@@ -162,7 +162,7 @@ describe('GET /metrics over HTTP (fake engine)', () => {
 
   it('copies the engine snapshot into gauges, one engine call per scrape', async () => {
     const { app, engine } = setup();
-    engine.upsertItems([{ itemId: 'i1' }, { itemId: 'i2' }]);
+    await engine.upsertItems([{ itemId: 'i1' }, { itemId: 'i2' }]);
     const { samples } = await scrape(app);
     expect(engine.calls.filter((c) => c.method === 'metrics')).toHaveLength(1);
     expect(valueOf(samples, 'liverec_model_version')).toBe(3);
@@ -246,18 +246,18 @@ describe('GET /metrics over the real engine', () => {
     return { status: res.status, body: await res.json() };
   }
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'liverec-metrics-'));
     dbPath = join(dir, 'liverec.db');
     store = SqliteStore.open(dbPath);
     clock = T0 + 86_400_000;
-    engine = Engine.open(store, { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0 }, () => clock);
+    engine = await Engine.open(store, { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0 }, () => clock);
     open();
   });
 
   afterEach(async () => {
     await engine.close();
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -338,9 +338,9 @@ describe('GET /metrics over the real engine', () => {
     const flood = Array.from({ length: rate + 5 }, (_, i) => ({ userId: 'bot', itemId: `h${i % 10}`, type: 'view', timestamp: T0 + i }));
     // A backfill array is history, never a flood; the same events posted live one by one are.
     await post('/v1/feedback', flood.map((e) => ({ ...e, userId: 'backfilled' })));
-    expect(engine.stats().quarantinedUsers).toBe(0);
+    expect((await engine.stats()).quarantinedUsers).toBe(0);
     await Promise.all(flood.map((e) => post('/v1/feedback', e)));
-    expect(engine.stats().quarantinedUsers).toBe(1);
+    expect((await engine.stats()).quarantinedUsers).toBe(1);
     expect(valueOf((await scrape(app)).samples, 'liverec_quarantined_users')).toBe(1);
   });
 

@@ -115,7 +115,7 @@ describe('real answers match the declared schemas', () => {
 
   beforeAll(async () => {
     store = SqliteStore.open(':memory:');
-    engine = Engine.open(store, { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0 });
+    engine = await Engine.open(store, { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0 });
     const app = createApp(engine, { apiKey: KEY });
     // Before training: popularity answers, an empty model, no segments.
     await check(app, 'GET', '/health');
@@ -131,7 +131,7 @@ describe('real answers match the declared schemas', () => {
 
   afterAll(async () => {
     await engine.close();
-    store.close();
+    await store.close();
   });
 
   it('for every operation, over the real engine', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
-import type { FitProgress, FitRequest, FitResult, FitRunner, ScrubRequest, Scrubbed } from '../../src/engine/fit-job.ts';
+import type { FitProgress, FitRequest, FitResult, FitRunner, PrepareRequest, ScrubRequest, Scrubbed, Trained } from '../../src/engine/fit-job.ts';
 import { Trainer } from '../../src/engine/trainer.ts';
 import { createApp } from '../../src/server/app.ts';
 import * as responses from '../../src/server/responses.ts';
@@ -30,6 +30,10 @@ class HeldTrainer implements FitRunner {
     return this.real.scrub(request);
   }
 
+  prepare(request: PrepareRequest): Promise<Trained> {
+    return this.real.prepare(request);
+  }
+
   release(): void {
     this.opened();
   }
@@ -47,8 +51,8 @@ let app: ReturnType<typeof createApp>;
 beforeEach(async () => {
   store = SqliteStore.open(':memory:');
   trainer = new HeldTrainer();
-  engine = Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0 }, Date.now, trainer);
-  engine.upsertItems(SHOP_ITEMS);
+  engine = await Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0 }, Date.now, trainer);
+  await engine.upsertItems(SHOP_ITEMS);
   await engine.importFeedback(shopFeedback());
   app = createApp(engine);
 });
@@ -56,7 +60,7 @@ beforeEach(async () => {
 afterEach(async () => {
   trainer.release();
   await engine.close();
-  store.close();
+  await store.close();
 });
 
 async function getModel() {

@@ -44,7 +44,7 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'liverec-unavailable-'));
   path = join(dir, 'liverec.db');
   store = SqliteStore.open(path, { busyTimeoutMs: BUSY_TIMEOUT_MS });
-  engine = Engine.open(store, { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0, floodEventsPerSecond: 0 });
+  engine = await Engine.open(store, { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0, floodEventsPerSecond: 0 });
   app = createApp(engine);
   expect((await call('POST', '/v1/items', SHOP_ITEMS)).status).toBe(200);
   expect((await call('POST', '/v1/feedback', shopFeedback())).body).toEqual({ accepted: SEEDED, duplicates: 0 });
@@ -55,7 +55,7 @@ afterEach(async () => {
   other?.close();
   other = null;
   await engine.close();
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -86,8 +86,8 @@ describe('database locked by another connection', () => {
     expect((await call('POST', '/v1/feedback', batch)).body).toEqual({ accepted: 5, duplicates: 0 });
 
     // Exactly the acknowledged rows: the refused attempts left nothing behind, not even a user row.
-    expect(store.countFeedback()).toBe(SEEDED + 1 + 5);
-    expect(store.getUser('locked-out')?.interactions).toBe(1);
+    expect((await store.countFeedback())).toBe(SEEDED + 1 + 5);
+    expect((await store.getUser('locked-out'))?.interactions).toBe(1);
     expect((await call('GET', '/v1/users/locked-out/export')).body.feedback).toHaveLength(1);
   });
 });
@@ -115,11 +115,11 @@ describe('database full', () => {
     expect((await call('POST', '/v1/items', items)).status).toBe(503);
 
     // All or nothing: no event, no user, no item created on the fly; the seeded rows are intact.
-    expect(store.countFeedback()).toBe(SEEDED);
-    expect(store.getUser(batch[0].userId)).toBeNull();
-    expect(store.getItem(batch[0].itemId)).toBeNull();
-    expect(store.getItem('bulk-0')).toBeNull();
-    expect(store.userFeedback('hu1')).toHaveLength(9);
+    expect((await store.countFeedback())).toBe(SEEDED);
+    expect(await store.getUser(batch[0].userId)).toBeNull();
+    expect(await store.getItem(batch[0].itemId)).toBeNull();
+    expect(await store.getItem('bulk-0')).toBeNull();
+    expect(await store.userFeedback('hu1')).toHaveLength(9);
     expect((await call('GET', `/v1/items/${batch[0].itemId}`)).status).toBe(404);
     expect((await call('GET', '/v1/items/bulk-0')).status).toBe(404);
 
@@ -133,6 +133,6 @@ describe('database full', () => {
     // Space freed: the same batch goes in whole.
     db.pragma('max_page_count = 1073741823');
     expect((await call('POST', '/v1/feedback', batch)).body).toEqual({ accepted: 2_000, duplicates: 0 });
-    expect(store.countFeedback()).toBe(SEEDED + 2_000);
+    expect((await store.countFeedback())).toBe(SEEDED + 2_000);
   });
 });

@@ -37,17 +37,17 @@ export function itemRoutes({ engine }: RouteDeps): Hono<AppEnv> {
       throw new InvalidInputError('itemId in the body must match the itemId in the path', 'itemId');
     }
     await engine.upsertItems([{ ...body, itemId }]);
-    return c.json(itemJson(engine.getItem(itemId)));
+    return c.json(itemJson(await engine.getItem(itemId)));
   });
 
-  app.get('/:itemId', (c) => {
+  app.get('/:itemId', async (c) => {
     const itemId = validate(id, c.req.param('itemId'), 'itemId');
-    return c.json(itemJson(engine.getItem(itemId)));
+    return c.json(itemJson(await engine.getItem(itemId)));
   });
 
-  app.delete('/:itemId', (c) => {
+  app.delete('/:itemId', async (c) => {
     const itemId = validate(id, c.req.param('itemId'), 'itemId');
-    engine.deleteItem(itemId);
+    await engine.deleteItem(itemId);
     return c.json({ itemId, available: false } as const satisfies ResponseOf<'deleteItem'>);
   });
 

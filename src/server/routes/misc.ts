@@ -11,7 +11,7 @@ export function miscRoutes({ engine }: RouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   // Outside /v1 so load balancers can probe it without a key.
-  app.get('/health', (c) => c.json(engine.health() satisfies ResponseOf<'health'>));
+  app.get('/health', async (c) => c.json((await engine.health()) satisfies ResponseOf<'health'>));
 
   app.get('/v1/popular', (c) => {
     const request: RecommendRequest = { n: validate(nQuery, c.req.query('n'), 'n') };

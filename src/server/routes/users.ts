@@ -8,7 +8,7 @@ import { validate } from '../validate.ts';
 export function userRoutes({ engine }: RouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get('/:userId/recommendations', (c) => {
+  app.get('/:userId/recommendations', async (c) => {
     const userId = validate(id, c.req.param('userId'), 'userId');
     const request: RecommendRequest = { n: validate(nQuery, c.req.query('n'), 'n') };
     const categories = validate(categoryList, c.req.queries('category'), 'category');
@@ -23,29 +23,29 @@ export function userRoutes({ engine }: RouteDeps): Hono<AppEnv> {
     if (diversity !== undefined) request.diversity = diversity;
     const reshow = validate(daysQuery, c.req.query('reshowAfterDays'), 'reshowAfterDays');
     if (reshow !== undefined) request.reshowAfterDays = reshow;
-    const { modelVersion, recommendations } = engine.recommend(userId, request);
+    const { modelVersion, recommendations } = await engine.recommend(userId, request);
     return c.json({ userId, modelVersion, recommendations } satisfies ResponseOf<'recommendations'>);
   });
 
-  app.get('/:userId/similar', (c) => {
+  app.get('/:userId/similar', async (c) => {
     const userId = validate(id, c.req.param('userId'), 'userId');
     const n = validate(nQuery, c.req.query('n'), 'n');
-    return c.json({ userId, similar: engine.similarUsers(userId, n) } satisfies ResponseOf<'similarUsers'>);
+    return c.json({ userId, similar: await engine.similarUsers(userId, n) } satisfies ResponseOf<'similarUsers'>);
   });
 
-  app.get('/:userId/profile', (c) => {
+  app.get('/:userId/profile', async (c) => {
     const userId = validate(id, c.req.param('userId'), 'userId');
-    return c.json(engine.profile(userId) satisfies ResponseOf<'profile'>);
+    return c.json((await engine.profile(userId)) satisfies ResponseOf<'profile'>);
   });
 
-  app.get('/:userId/export', (c) => {
+  app.get('/:userId/export', async (c) => {
     const userId = validate(id, c.req.param('userId'), 'userId');
-    return c.json(engine.exportUser(userId) satisfies ResponseOf<'exportUser'>);
+    return c.json((await engine.exportUser(userId)) satisfies ResponseOf<'exportUser'>);
   });
 
-  app.post('/:userId/unflag', (c) => {
+  app.post('/:userId/unflag', async (c) => {
     const userId = validate(id, c.req.param('userId'), 'userId');
-    return c.json(engine.unflagUser(userId) satisfies ResponseOf<'unflag'>);
+    return c.json((await engine.unflagUser(userId)) satisfies ResponseOf<'unflag'>);
   });
 
   app.delete('/:userId', async (c) => {
