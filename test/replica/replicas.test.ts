@@ -136,6 +136,8 @@ describe('servers sharing one PostgreSQL database', () => {
 
   it('retrains on one server at a time: asked while another holds the retrain lock, a server skips; the model one saves, all load', async () => {
     const before = a.engine.model().version!;
+    // The test before saved a model on A (the erasure's scrub); B loads it within 2 s.
+    await within(2000, async () => b.engine.model().version === before);
     const held = await a.store.replication.tryLock('liverec:retrain');
     expect(held).not.toBeNull();
     // A second holder is refused while the first holds it.
