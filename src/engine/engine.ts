@@ -88,7 +88,11 @@ export class Engine implements EngineApi {
     const engine = new Engine(store, config, clock, trainer, new Trainer(), { items, flagged });
     try {
       await Ingest.countPopularity(store, engine.config, engine.popularity);
-      if (store.replication) engine.replica = await ReplicaSync.start(store, engine.ingest, engine.profiles, engine.privacy, engine.retraining, engine.warnings);
+      if (store.replication) {
+        engine.replica = await ReplicaSync.start(store, engine.ingest, engine.profiles, engine.privacy, engine.retraining, engine.warnings);
+        // Models trained by other servers are made ready on the training thread: start it now, not at the first one.
+        trainer.warm?.();
+      }
       await engine.retraining.loadLatest();
     } catch (error) {
       await engine.close();

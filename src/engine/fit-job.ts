@@ -81,6 +81,8 @@ export interface FitRunner {
   fit(request: FitRequest, onProgress?: (progress: FitProgress) => void): Promise<FitResult>;
   scrub(request: ScrubRequest): Promise<Scrubbed>;
   prepare(request: PrepareRequest): Promise<Trained>;
+  /** Starts the thread ahead of the first job (a runner that has none may omit it). */
+  warm?(): void;
   close(): Promise<void>;
 }
 

@@ -35,6 +35,10 @@ export class Trainer implements FitRunner {
     return this.enqueue({ kind: 'prepare', request }, []) as Promise<Trained>;
   }
 
+  warm(): void {
+    this.worker ??= this.start();
+  }
+
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = null;
