@@ -1,4 +1,5 @@
 import { NotFoundError } from './errors.ts';
+import { userHistories } from './histories.ts';
 import { LIFT_TIMEOUTS, type PgSql } from './postgres-connect.ts';
 import { CHANGE_LOCK, CHANGES_CHANNEL } from './postgres-replication.ts';
 import type { AddFeedbackOptions, AddFeedbackResult, FeedbackInput, FeedbackRecord, FeedbackType } from './types.ts';
@@ -157,23 +158,15 @@ export async function forEachFeedback(sql: PgSql, fn: (row: FeedbackRecord) => v
 export async function forEachUserHistory(
   sql: PgSql, fn: (userId: string, events: FeedbackRecord[]) => void, includeFlagged: boolean,
 ): Promise<void> {
-  let userId: string | null = null;
-  let events: FeedbackRecord[] = [];
+  const histories = userHistories(fn);
   await sql.begin(async (tx) => {
     await tx.unsafe(LIFT_TIMEOUTS);
     await tx<FeedbackRecord[]>`${tx.unsafe(FEEDBACK_SELECT)} WHERE ${includeFlagged}::boolean OR u.flagged_at IS NULL
       ORDER BY f.user_id, f.ts, f.id`.cursor(CURSOR_ROWS, (rows) => {
-      for (const row of rows) {
-        if (row.userId !== userId) {
-          if (userId !== null) fn(userId, events);
-          userId = row.userId;
-          events = [];
-        }
-        events.push(row);
-      }
+      for (const row of rows) histories.add(row);
     });
   });
-  if (userId !== null) fn(userId, events);
+  histories.end();
 }
 
 /** As SQLite's: one aggregate in the database, anchored at the newest event. */

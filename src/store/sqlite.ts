@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { CorruptModelError, IncompatibleSchemaError, NotFoundError, StoreUnavailableError, translateSqliteError } from './errors.ts';
+import { userHistories } from './histories.ts';
 import { MIGRATIONS, migrate, schemaVersion } from './migrations.ts';
 import type {
   AddFeedbackOptions, AddFeedbackResult, AuditEntry, Evaluation, FeedbackInput, FeedbackType, FeedbackRecord, FileMaintenance, ItemInput, ItemRecord, ModelMeta,
@@ -191,18 +192,10 @@ export class SqliteStore implements Store {
 
   async forEachUserHistory(fn: (userId: string, events: FeedbackRecord[]) => void, options: { includeFlagged?: boolean } = {}): Promise<void> {
     guard(() => {
-      let userId: string | null = null;
-      let events: FeedbackRecord[] = [];
+      const histories = userHistories(fn);
       const statement = options.includeFlagged ? this.s.historiesAll : this.s.historiesUnflagged;
-      for (const row of statement.iterate() as Iterable<FeedbackRecord>) {
-        if (row.userId !== userId) {
-          if (userId !== null) fn(userId, events);
-          userId = row.userId;
-          events = [];
-        }
-        events.push(row);
-      }
-      if (userId !== null) fn(userId, events);
+      for (const row of statement.iterate() as Iterable<FeedbackRecord>) histories.add(row);
+      histories.end();
     });
   }
 

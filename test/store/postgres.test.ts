@@ -5,7 +5,6 @@
  * contract.test.ts.
  */
 import { createHash } from 'node:crypto';
-import net from 'node:net';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { IncompatibleSchemaError, StoreUnavailableError } from '../../src/store/errors.ts';
@@ -14,7 +13,7 @@ import { connectPostgres } from '../../src/store/postgres-connect.ts';
 import { migratePostgres, PG_MIGRATIONS, postgresSchemaVersion } from '../../src/store/postgres-migrations.ts';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import type { ChangeKind, FeedbackInput } from '../../src/store/types.ts';
-import { freshDatabase, startCluster, type Cluster } from '../support/postgres.ts';
+import { freePort, freshDatabase, startCluster, type Cluster } from '../support/postgres.ts';
 
 const ev = (userId: string, itemId: string, timestamp: number): FeedbackInput => ({ userId, itemId, type: 'click', value: null, timestamp });
 const create = { createMissingItems: true };
@@ -223,7 +222,7 @@ describe('unavailability', () => {
   });
 
   it('fails to open quickly, without SQL, when nothing listens at the address', async () => {
-    const port = await unusedPort();
+    const port = await freePort();
     const started = performance.now();
     const err = await PostgresStore.open(`postgres://liverec:secret@127.0.0.1:${port}/liverec`, { busyTimeoutMs: 1000 }).catch((e: unknown) => e);
     expect(performance.now() - started).toBeLessThan(3000);
@@ -300,14 +299,3 @@ describe('unavailability', () => {
     }
   });
 });
-
-function unusedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

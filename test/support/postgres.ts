@@ -11,7 +11,7 @@
 import { inject } from 'vitest';
 import { createDatabase } from './postgres-cluster.ts';
 
-export { postgresBinDir, startCluster, type Cluster } from './postgres-cluster.ts';
+export { freePort, postgresBinDir, startCluster, type Cluster } from './postgres-cluster.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
