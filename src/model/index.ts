@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../errors.ts';
 import { Als } from './als.ts';
+import { Ease } from './ease.ts';
 import { decodeModel, decodeModelSteps } from './format.ts';
 import { ImplicitAls } from './implicit-als.ts';
 import { ItemKnn } from './item-knn.ts';
@@ -8,7 +9,7 @@ import { Svd } from './svd.ts';
 import type { Algorithm, ModelOptions, Recommender } from './types.ts';
 
 export type { Algorithm, FitOptions, FitProgress, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, Explanation, UserInteraction } from './types.ts';
-export { Als, ImplicitAls, ItemKnn, Popular, Svd };
+export { Als, Ease, ImplicitAls, ItemKnn, Popular, Svd };
 
 type Restorable = Recommender & {
   restore(state: ReturnType<typeof decodeModel>): Recommender;
@@ -22,6 +23,7 @@ const constructors: Record<Algorithm, new (params?: Record<string, unknown>, opt
   svd: Svd,
   'item-knn': ItemKnn,
   popular: Popular,
+  ease: Ease,
 };
 
 /** Every algorithm `createModel` knows. */

@@ -1,8 +1,8 @@
 import type { Interaction, Interactions } from '../data/interactions.ts';
 import type { CoreBank } from '../wasm/core-bank.ts';
 
-/** `als` and `svd` learn from ratings; `implicit-als`, `item-knn` and `popular` from implicit weights. */
-export type Algorithm = 'als' | 'implicit-als' | 'svd' | 'item-knn' | 'popular';
+/** `als` and `svd` learn from ratings; `implicit-als`, `item-knn`, `ease` and `popular` from implicit weights. */
+export type Algorithm = 'als' | 'implicit-als' | 'svd' | 'item-knn' | 'popular' | 'ease';
 
 /** A recommended item and its score (higher is better; comparable within one answer only). */
 export interface Scored {

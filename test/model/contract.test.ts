@@ -14,6 +14,7 @@ const PARAMS: Record<Exclude<Algorithm, 'popular'>, Record<string, unknown>> = {
   'implicit-als': { factors: 2, iterations: 10, reg: 0.1, alpha: 10 },
   svd: { factors: 2, iterations: 200, learningRate: 0.02, reg: 0.01 },
   'item-knn': { neighbors: 10 },
+  ease: { lambda: 1 },
 };
 
 const SIZE = 12;
@@ -108,7 +109,8 @@ describe.each(Object.keys(PARAMS) as Algorithm[])('recommender contract: %s', (a
     const data = Interactions.from(checkerboard(SIZE, explicit), explicit ? 'last' : 'sum');
     const reports: Array<{ done: number; total: number }> = [];
     const model = createModel(algorithm, PARAMS[algorithm as keyof typeof PARAMS]).fit(data, { onProgress: (p) => reports.push({ ...p }) });
-    // ALS: a half-sweep per step; SVD: an epoch; item-kNN: a chunk of items (one per item here).
+    // ALS: a half-sweep per step; SVD: an epoch; item-kNN: a chunk of items (one per item here);
+    // EASE: the Gram, two per block of 128 items, the final step.
     const total = STEPS[algorithm as keyof typeof STEPS];
     expect(reports).toEqual(Array.from({ length: total + 1 }, (_, done) => ({ done, total })));
     expect(Buffer.from(model.save()).equals(Buffer.from(fitted(algorithm).model.save()))).toBe(true);
@@ -116,7 +118,7 @@ describe.each(Object.keys(PARAMS) as Algorithm[])('recommender contract: %s', (a
 });
 
 /** Steps of a fit with PARAMS on the checkerboard. */
-const STEPS: Record<keyof typeof PARAMS, number> = { als: 20, 'implicit-als': 20, svd: 200, 'item-knn': SIZE };
+const STEPS: Record<keyof typeof PARAMS, number> = { als: 20, 'implicit-als': 20, svd: 200, 'item-knn': SIZE, ease: 4 };
 
 describe('popular', () => {
   it('reports its fit as one step', () => {
