@@ -58,12 +58,14 @@ export function easeGram(
 }
 
 /**
- * D (b×b, full, row-major) = S_KK⁻¹ for the pivot block K = [k0, k0 + b) of A's lower triangle,
- * by sweeping its b pivots one at a time; A's block becomes −D (its part of −S⁻¹). Returns false
- * when a pivot fell below PIVOT_EPS of its diagonal (not numerically positive definite; the
- * pivot is clamped so everything stays finite, but the result is not an inverse).
+ * D = S_KK⁻¹ for the pivot block K = [k0, k0 + b) of A's lower triangle, by sweeping its b
+ * pivots one at a time in `D` (b×b floats of workspace); A's block becomes −D (its part of
+ * −S⁻¹) and Dp gets D packed for easeSweepRows: b/4 panels of b rows of 4 floats, panel q row k
+ * holding D[k][4q..4q+3] (D is symmetric, so that is also column k of rows 4q..4q+3). Returns
+ * false when a pivot fell below PIVOT_EPS of its diagonal (not numerically positive definite;
+ * the pivot is clamped so everything stays finite, but the result is not an inverse).
  */
-export function easeInvertBlock(A: usize, stride: i32, k0: i32, b: i32, D: usize): bool {
+export function easeInvertBlock(A: usize, stride: i32, k0: i32, b: i32, D: usize, Dp: usize): bool {
   const rs = <usize>stride << 2;
   const ds = <usize>b << 2;
   for (let i = 0; i < b; i++) {
@@ -94,12 +96,13 @@ export function easeInvertBlock(A: usize, stride: i32, k0: i32, b: i32, D: usize
     for (let j = 0; j < b; j++) setF32(rowP, j, f32At(rowP, j) * inv);
     setF32(rowP, p, -inv);
   }
-  // The sweep left −S_KK⁻¹: that is A's block; D is its negation.
+  // The sweep left −S_KK⁻¹: that is A's block; Dp is its negation, packed. (A panel walk is
+  // contiguous; a walk down D's columns would hit the same few L1 sets for every b = 2^k.)
   for (let i = 0; i < b; i++) {
     const rowD = D + <usize>i * ds;
     const dst = A + <usize>(k0 + i) * rs + (<usize>k0 << 2);
     for (let j = 0; j <= i; j++) setF32(dst, j, f32At(rowD, j));
-    for (let j = 0; j < b; j++) setF32(rowD, j, -f32At(rowD, j));
+    for (let j = 0; j < b; j++) store<f32>(Dp + ((<usize>(j >> 2) * <usize>b + <usize>i) << 4) + (<usize>(j & 3) << 2), -f32At(rowD, j));
   }
   return ok;
 }
@@ -196,31 +199,30 @@ function tile(out: usize, outRow: usize, a: usize, aStep: usize, v: usize, count
 
 /**
  * The sweep of pivot block K = [k0, k1) over rows [rowStart, rowEnd) (multiples of 8; rows in
- * K are skipped), given Vt from easePack and D from easeInvertBlock. Rows go in blocks of `mc`
+ * K are skipped), given Vt from easePack and Dp from easeInvertBlock. Rows go in blocks of `mc`
  * (a multiple of 8): W = the block's rows of S_RK·D, into the caller's scratch W (mc·b floats,
  * packed as Vt is); then every lower-triangle 4×8 tile of the block outside K loses W·Vt; then W
  * is written into S's K columns (the row's own, or column segments of the pivot rows when the
  * row lies above K). Nothing outside the given rows, their K entries and W is written.
  */
 export function easeSweepRows(
-  A: usize, stride: i32, k0: i32, k1: i32, Vt: usize, D: usize, rowStart: i32, rowEnd: i32, W: usize, mc: i32,
+  A: usize, stride: i32, k0: i32, k1: i32, Vt: usize, Dp: usize, rowStart: i32, rowEnd: i32, W: usize, mc: i32,
 ): void {
   const below = min(rowEnd, k0);
-  for (let r0 = rowStart; r0 < below; r0 += mc) sweepBlock(A, stride, k0, k1, Vt, D, r0, min(r0 + mc, below), W);
-  for (let r0 = max(rowStart, k1); r0 < rowEnd; r0 += mc) sweepBlock(A, stride, k0, k1, Vt, D, r0, min(r0 + mc, rowEnd), W);
+  for (let r0 = rowStart; r0 < below; r0 += mc) sweepBlock(A, stride, k0, k1, Vt, Dp, r0, min(r0 + mc, below), W);
+  for (let r0 = max(rowStart, k1); r0 < rowEnd; r0 += mc) sweepBlock(A, stride, k0, k1, Vt, Dp, r0, min(r0 + mc, rowEnd), W);
 }
 
 @inline
-function sweepBlock(A: usize, stride: i32, k0: i32, k1: i32, Vt: usize, D: usize, r0: i32, r1: i32, W: usize): void {
+function sweepBlock(A: usize, stride: i32, k0: i32, k1: i32, Vt: usize, Dp: usize, r0: i32, r1: i32, W: usize): void {
   const rs = <usize>stride << 2;
   const b = k1 - k0;
-  const ds = <usize>b << 2;
   const panelBytes = <usize>b * PANEL_BYTES;
-  // W panels: Wt[m][c] = Σ_k D[k][m]·Vt[k][c] over the block's panels (D[k][m..m+3] is contiguous).
+  // W panels: Wt[m][c] = Σ_k D[k][m]·Vt[k][c] over the block's panels, from D's packed panels.
   for (let i0 = r0; i0 < r1; i0 += PANEL) {
     const vt = Vt + <usize>(i0 / PANEL) * panelBytes;
     const w = W + <usize>((i0 - r0) / PANEL) * panelBytes;
-    for (let m = 0; m < b; m += 4) tile(w + <usize>m * PANEL_BYTES, PANEL_BYTES, D + (<usize>m << 2), ds, vt, b, false);
+    for (let m = 0; m < b; m += 4) tile(w + <usize>m * PANEL_BYTES, PANEL_BYTES, Dp + (<usize>m * <usize>b << 2), 16, vt, b, false);
   }
   // The update, panel by panel (each stays in L1 while every row group of the block uses it).
   // Lower triangle: a 4-row group starting at i0 needs columns ≤ i0 + 3.

@@ -46,6 +46,7 @@ export function* easeSchedule(core: Core, byUser: Csr, target: EaseTarget, diag:
     const items = putCsr(core, byItem);
     const Vt = core.allocF32(stride * Math.min(EASE_BLOCK, stride));
     const D = core.allocF32(EASE_BLOCK * EASE_BLOCK);
+    const Dp = core.allocF32(EASE_BLOCK * EASE_BLOCK);
     const W = Array.from({ length: T }, () => core.allocF32(EASE_ROW_BLOCK * EASE_BLOCK));
     const invD = core.allocF32(n);
     top = core.mark();
@@ -54,19 +55,19 @@ export function* easeSchedule(core: Core, byUser: Csr, target: EaseTarget, diag:
       fn: 'easeGram',
       args: [items.indptr, items.indices, items.values, users.indptr, users.indices, users.values, n, lambda, A, stride, start, end],
     });
-    yield shareRows(gramWork(byItem, byUser, stride), T).map((own) => own.map(([start, end]) => gram(start, end)));
+    yield shareRows(gramWork(byItem, byUser, stride), T, undefined, CALLS_PER_THREAD).map((own) => own.map(([start, end]) => gram(start, end)));
 
     const panels = stride / EASE_PANEL;
     for (let k0 = 0; k0 < stride; k0 += EASE_BLOCK) {
       const k1 = Math.min(k0 + EASE_BLOCK, stride);
-      const packs = evenSplit(panels, T).map(([start, end]): Call[] => (end > start ? [{ fn: 'easePack', args: [A, stride, k0, k1, Vt, start, end] }] : []));
-      packs[0].unshift({ fn: 'easeInvertBlock', args: [A, stride, k0, k1 - k0, D] });
+      const packs = evenSplit(panels, T).map((range) => pieces(range, PANELS_PER_CALL).map(([start, end]): Call => ({ fn: 'easePack', args: [A, stride, k0, k1, Vt, start, end] })));
+      packs[0].unshift({ fn: 'easeInvertBlock', args: [A, stride, k0, k1 - k0, D, Dp] });
       const results: number[][] = yield packs;
       if (results[0][0] !== 1) {
         throw new ModelStateError(`ease: the item Gram matrix plus lambda·I is not numerically positive definite (pivot block at item ${k0}); raise lambda`);
       }
       const rows = sweepSplit(stride, k0, k1, T);
-      yield rows.map(([start, end], t): Call[] => (end > start ? [{ fn: 'easeSweepRows', args: [A, stride, k0, k1, Vt, D, start, end, W[t], EASE_ROW_BLOCK] }] : []));
+      yield rows.map((range, t) => pieces(range, ROWS_PER_CALL).map(([start, end]): Call => ({ fn: 'easeSweepRows', args: [A, stride, k0, k1, Vt, Dp, start, end, W[t], EASE_ROW_BLOCK] })));
     }
 
     // A's diagonal is −P_jj: kept for erasure, and its inverse scales B's columns.
@@ -77,11 +78,29 @@ export function* easeSchedule(core: Core, byUser: Csr, target: EaseTarget, diag:
       inv[j] = 1 / diag[j];
     }
     const tiles = Math.ceil(n / EASE_FINISH_TILE);
-    yield triangleSplit(tiles, T).map(([start, end]): Call[] => (end > start ? [{ fn: 'easeFinish', args: [A, stride, n, invD, start, end] }] : []));
+    yield triangleSplit(tiles, T).map((range) => pieces(range, TILE_ROWS_PER_CALL).map(([start, end]): Call => ({ fn: 'easeFinish', args: [A, stride, n, invD, start, end] })));
   } finally {
     // Leak rather than free memory someone allocated after ours (a model used mid-fitAsync).
     if (top < 0 || core.mark() === top) core.release(mark);
   }
+}
+
+// Every thread's share of a step is a series of short calls (milliseconds each), not one long
+// one: V8 runs a WebAssembly function in its baseline tier (Liftoff, 2–3× slower here) until
+// it has been hot for a while, and a call already running never switches, so one call per
+// step would run the first steps of a fit at baseline speed.
+/** Calls per thread for the Gram rows (shareRows chunks). */
+const CALLS_PER_THREAD = 64;
+/** Rows per easeSweepRows call (a multiple of EASE_PANEL). */
+const ROWS_PER_CALL = 2 * EASE_ROW_BLOCK;
+const PANELS_PER_CALL = 64;
+const TILE_ROWS_PER_CALL = 16;
+
+/** [start, end) in consecutive pieces of at most `size` (none when empty). */
+function pieces([start, end]: [number, number], size: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let s = start; s < end; s += size) out.push([s, Math.min(s + size, end)]);
+  return out;
 }
 
 /**

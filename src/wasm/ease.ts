@@ -5,10 +5,10 @@ interface EaseExports {
     itemIndptr: number, itemUsers: number, itemValues: number, userIndptr: number, userItems: number, userValues: number,
     n: number, lambda: number, A: number, stride: number, rowStart: number, rowEnd: number,
   ): void;
-  easeInvertBlock(A: number, stride: number, k0: number, b: number, D: number): number;
+  easeInvertBlock(A: number, stride: number, k0: number, b: number, D: number, Dp: number): number;
   easePack(A: number, stride: number, k0: number, k1: number, Vt: number, pStart: number, pEnd: number): void;
   easeSweepRows(
-    A: number, stride: number, k0: number, k1: number, Vt: number, D: number, rowStart: number, rowEnd: number, W: number, mc: number,
+    A: number, stride: number, k0: number, k1: number, Vt: number, Dp: number, rowStart: number, rowEnd: number, W: number, mc: number,
   ): void;
   easeFinish(A: number, stride: number, n: number, invD: number, tileStart: number, tileEnd: number): void;
   easeScores(B: number, stride: number, n: number, items: number, values: number, len: number, out: number): void;
@@ -41,11 +41,12 @@ export function easeGram(
 }
 
 /**
- * D (b×b) = the inverse of A's diagonal block [k0, k0 + b), which becomes −D. False when the
- * block was not numerically positive definite.
+ * Dp = the inverse D of A's diagonal block [k0, k0 + b), packed for easeSweepRows; the block
+ * becomes −D. D and Dp are b² floats each (D is workspace). False when the block was not
+ * numerically positive definite.
  */
-export function easeInvertBlock(core: Core, A: number, stride: number, k0: number, b: number, D: number): boolean {
-  return api(core).easeInvertBlock(A, stride, k0, b, D) !== 0;
+export function easeInvertBlock(core: Core, A: number, stride: number, k0: number, b: number, D: number, Dp: number): boolean {
+  return api(core).easeInvertBlock(A, stride, k0, b, D, Dp) !== 0;
 }
 
 /** Packs the columns through pivot rows [k0, k1) for column panels [pStart, pEnd) into Vt (stride·b floats). */
@@ -55,9 +56,9 @@ export function easePack(core: Core, A: number, stride: number, k0: number, k1: 
 
 /** The sweep of pivot block [k0, k1) over rows [rowStart, rowEnd) (see assembly/ease.ts); W: EASE_ROW_BLOCK·b floats. */
 export function easeSweepRows(
-  core: Core, A: number, stride: number, k0: number, k1: number, Vt: number, D: number, rowStart: number, rowEnd: number, W: number,
+  core: Core, A: number, stride: number, k0: number, k1: number, Vt: number, Dp: number, rowStart: number, rowEnd: number, W: number,
 ): void {
-  api(core).easeSweepRows(A, stride, k0, k1, Vt, D, rowStart, rowEnd, W, EASE_ROW_BLOCK);
+  api(core).easeSweepRows(A, stride, k0, k1, Vt, Dp, rowStart, rowEnd, W, EASE_ROW_BLOCK);
 }
 
 /** Turns A's lower triangle (−P) into the full B for tile rows [tileStart, tileEnd); invD[j] = 1/P_jj. */
