@@ -39,38 +39,19 @@ export function easeStepCount(stride: number): number {
 export function* easeSchedule(core: Core, byUser: Csr, target: EaseTarget, diag: Float32Array): Schedule {
   const { A, stride, n, lambda, threads: T } = target;
   const byItem = transpose(byUser, n);
-  const mark = core.mark();
-  let top = -1;
-  try {
+  yield* scoped(core, function* () {
     const users = putCsr(core, byUser);
     const items = putCsr(core, byItem);
-    const Vt = core.allocF32(stride * Math.min(EASE_BLOCK, stride));
-    const D = core.allocF32(EASE_BLOCK * EASE_BLOCK);
-    const Dp = core.allocF32(EASE_BLOCK * EASE_BLOCK);
-    const W = Array.from({ length: T }, () => core.allocF32(EASE_ROW_BLOCK * EASE_BLOCK));
-    const invD = core.allocF32(n);
-    top = core.mark();
-
     const gram = (start: number, end: number): Call => ({
       fn: 'easeGram',
       args: [items.indptr, items.indices, items.values, users.indptr, users.indices, users.values, n, lambda, A, stride, start, end],
     });
     yield shareRows(gramWork(byItem, byUser, stride), T, undefined, CALLS_PER_THREAD).map((own) => own.map(([start, end]) => gram(start, end)));
-
-    const panels = stride / EASE_PANEL;
-    for (let k0 = 0; k0 < stride; k0 += EASE_BLOCK) {
-      const k1 = Math.min(k0 + EASE_BLOCK, stride);
-      const packs = evenSplit(panels, T).map((range) => pieces(range, PANELS_PER_CALL).map(([start, end]): Call => ({ fn: 'easePack', args: [A, stride, k0, k1, Vt, start, end] })));
-      packs[0].unshift({ fn: 'easeInvertBlock', args: [A, stride, k0, k1 - k0, D, Dp] });
-      const results: number[][] = yield packs;
-      if (results[0][0] !== 1) {
-        throw new ModelStateError(`ease: the item Gram matrix plus lambda·I is not numerically positive definite (pivot block at item ${k0}); raise lambda`);
-      }
-      const rows = sweepSplit(stride, k0, k1, T);
-      yield rows.map((range, t) => pieces(range, ROWS_PER_CALL).map(([start, end]): Call => ({ fn: 'easeSweepRows', args: [A, stride, k0, k1, Vt, Dp, start, end, W[t], EASE_ROW_BLOCK] })));
-    }
-
+  });
+  yield* invertSpd(core, A, stride, T);
+  yield* scoped(core, function* () {
     // A's diagonal is −P_jj: kept for erasure, and its inverse scales B's columns.
+    const invD = core.allocF32(n);
     const a = core.f32(A, stride * stride);
     const inv = core.f32(invD, n);
     for (let j = 0; j < n; j++) {
@@ -79,8 +60,50 @@ export function* easeSchedule(core: Core, byUser: Csr, target: EaseTarget, diag:
     }
     const tiles = Math.ceil(n / EASE_FINISH_TILE);
     yield triangleSplit(tiles, T).map((range) => pieces(range, TILE_ROWS_PER_CALL).map(([start, end]): Call => ({ fn: 'easeFinish', args: [A, stride, n, invD, start, end] })));
+  });
+}
+
+/**
+ * Inverts the symmetric positive-definite matrix held in A's lower triangle (stride×stride,
+ * stride a multiple of EASE_PANEL) in place by the block sweep: the lower triangle becomes −A⁻¹
+ * (the upper one holds scraps). Two steps per block of EASE_BLOCK pivots. Throws
+ * ModelStateError when a pivot block is not numerically positive definite.
+ */
+export function* invertSpd(core: Core, A: number, stride: number, threads: number): Schedule {
+  yield* scoped(core, function* () {
+    const Vt = core.allocF32(stride * Math.min(EASE_BLOCK, stride));
+    const D = core.allocF32(EASE_BLOCK * EASE_BLOCK);
+    const Dp = core.allocF32(EASE_BLOCK * EASE_BLOCK);
+    const W = Array.from({ length: threads }, () => core.allocF32(EASE_ROW_BLOCK * EASE_BLOCK));
+    const panels = stride / EASE_PANEL;
+    for (let k0 = 0; k0 < stride; k0 += EASE_BLOCK) {
+      const k1 = Math.min(k0 + EASE_BLOCK, stride);
+      const packs = evenSplit(panels, threads).map((range) => pieces(range, PANELS_PER_CALL).map(([start, end]): Call => ({ fn: 'easePack', args: [A, stride, k0, k1, Vt, start, end] })));
+      packs[0].unshift({ fn: 'easeInvertBlock', args: [A, stride, k0, k1 - k0, D, Dp] });
+      const results: number[][] = yield packs;
+      if (results[0][0] !== 1) {
+        throw new ModelStateError(`ease: the item Gram matrix plus lambda·I is not numerically positive definite (pivot block at item ${k0}); raise lambda`);
+      }
+      const rows = sweepSplit(stride, k0, k1, threads);
+      yield rows.map((range, t) => pieces(range, ROWS_PER_CALL).map(([start, end]): Call => ({ fn: 'easeSweepRows', args: [A, stride, k0, k1, Vt, Dp, start, end, W[t], EASE_ROW_BLOCK] })));
+    }
+  });
+}
+
+/**
+ * Runs `steps`, which allocate their scratch before their first step, and releases that scratch
+ * when they end or fail — unless someone allocated after it meanwhile (a model used during
+ * fitAsync): then it is leaked rather than freed from under them.
+ */
+function* scoped(core: Core, steps: () => Schedule): Schedule {
+  const mark = core.mark();
+  let top = -1;
+  try {
+    const inner = steps();
+    let step = inner.next();
+    top = core.mark();
+    while (!step.done) step = inner.next(yield step.value);
   } finally {
-    // Leak rather than free memory someone allocated after ours (a model used mid-fitAsync).
     if (top < 0 || core.mark() === top) core.release(mark);
   }
 }
