@@ -29,7 +29,7 @@ export function registerEval(program: Command): void {
           'Fits a model on training interactions and scores it on test interactions. Give --train and --test, or --data with --split to split one file (seeded by --seed, default 42).',
           'Files: MovieLens "userId,movieId,rating,timestamp", a "user,item[,value][,timestamp]" CSV, or ml-100k u.data.',
           'als and svd fit on ratings (a repeated user–item pair keeps its last rating) and report rmse and mae over every test row; an unseen user or item falls back to the global mean plus the biases that are known.',
-          'implicit-als, item-knn and popular fit on weight 1 per interaction, repeats summed: every interaction counts once, whatever its rating, as in the published top-N protocol.',
+          'implicit-als, item-knn, ease and popular fit on weight 1 per interaction, repeats summed: every interaction counts once, whatever its rating, as in the published top-N protocol.',
           "Ranking: for each test user, the top k items of the full training catalog, leaving out the user's training items; relevant items are the user's test items (with value ≥ --relevant-min when given). A test user unknown to the model scores zero.",
         ].join('\n\n'),
       )

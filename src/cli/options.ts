@@ -43,6 +43,7 @@ const PARAM_FLAGS = [
   { flag: '--alpha <x>', key: 'alpha', help: 'confidence scale (implicit-als)', parse: number },
   { flag: '--learning-rate <x>', key: 'learningRate', help: 'SGD learning rate (svd)', parse: number },
   { flag: '--neighbors <n>', key: 'neighbors', help: 'neighbours kept per item (item-knn)', parse: integer },
+  { flag: '--lambda <x>', key: 'lambda', help: 'L2 penalty on the item–item weights (ease)', parse: number },
   { flag: '--seed <n>', key: 'seed', help: 'random seed (every algorithm)', parse: integer },
 ] as const;
 

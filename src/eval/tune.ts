@@ -13,7 +13,7 @@ import { evaluate, type EvalMetrics } from './evaluate.ts';
 import type { RatingRow } from './readers.ts';
 import { randomSplit, splitBy, stratifiedSplit, type SplitName } from './splits.ts';
 
-export const TUNABLE = ['svd', 'als', 'implicit-als', 'item-knn'] as const;
+export const TUNABLE = ['svd', 'als', 'implicit-als', 'item-knn', 'ease'] as const;
 export type TunableAlgorithm = (typeof TUNABLE)[number];
 export const TUNE_METRICS = ['rmse', 'ndcg', 'precision', 'map', 'recall'] as const;
 export type TuneMetric = (typeof TUNE_METRICS)[number];
@@ -44,6 +44,7 @@ export const DEFAULT_SPACES: Record<TunableAlgorithm, Space> = {
   als: { factors: choice(16, 32, 64, 128), iterations: choice(5, 10, 15, 25), reg: logRange(0.01, 1), regBias: logRange(0.01, 1) },
   'implicit-als': { factors: choice(16, 32, 64, 128), iterations: choice(5, 10, 15, 25), reg: logRange(1, 500), alpha: logRange(0.5, 50) },
   'item-knn': { neighbors: choice(10, 20, 50, 100, 200, 400), shrink: choice(0, 10, 25, 50, 100) },
+  ease: { lambda: logRange(10, 2000) },
 };
 
 /** Params the schemas require to be integers: a range over them is rounded, not rejected. */
