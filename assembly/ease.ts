@@ -140,6 +140,17 @@ export function easePack(A: usize, stride: i32, k0: i32, k1: i32, Vt: usize, pSt
 }
 
 /**
+ * c + a·b per lane: fused (one rounding) in the relaxed-SIMD build of the core, which the host
+ * loads where the runtime has relaxed SIMD (see src/wasm/module.ts); a multiply and an add in
+ * the baseline build. The relaxed build's B differs from the baseline's in the last bits.
+ */
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
+/**
  * The 4×8 register tile: for r < 4, c < 8,  acc[r][c] = Σ_m a[m][r]·v[m][c], where a[m] is the
  * four floats at a + m·aStep and v[m] is the m-th 8-float row of a packed panel. Then
  * out[r][c] −= acc (subtract) or out[r][c] = acc, out rows `outRow` bytes apart.
@@ -163,17 +174,17 @@ function tile(out: usize, outRow: usize, a: usize, aStep: usize, v: usize, count
     const v0 = v128.load(pv);
     const v1 = v128.load(pv, 16);
     let w = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(w, v0));
-    c01 = f32x4.add(c01, f32x4.mul(w, v1));
+    c00 = madd(w, v0, c00);
+    c01 = madd(w, v1, c01);
     w = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(w, v0));
-    c11 = f32x4.add(c11, f32x4.mul(w, v1));
+    c10 = madd(w, v0, c10);
+    c11 = madd(w, v1, c11);
     w = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(w, v0));
-    c21 = f32x4.add(c21, f32x4.mul(w, v1));
+    c20 = madd(w, v0, c20);
+    c21 = madd(w, v1, c21);
     w = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(w, v0));
-    c31 = f32x4.add(c31, f32x4.mul(w, v1));
+    c30 = madd(w, v0, c30);
+    c31 = madd(w, v1, c31);
     pa += aStep;
     pv += PANEL_BYTES;
   }

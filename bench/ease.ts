@@ -14,7 +14,10 @@
  * and the finish by the progress reports; the WebAssembly memory and peak RSS after the fits;
  * then one user's recommendations, an erasure (Sherman–Morrison, O(items²)) and a save.
  *
- *   npx tsx bench/ease.ts [--quick] [--skip-accuracy] [--sizes 5000,10000,20000] [--threads 1,2]
+ * Every size runs twice: on the core this Node loads by default (Node 20: the baseline build) and
+ * with --experimental-wasm-relaxed-simd (the fused multiply-add build, Node ≥ 22's default).
+ *
+ *   npx tsx bench/ease.ts [--quick] [--skip-accuracy] [--skip-relaxed] [--sizes 5000,10000,20000] [--threads 1,2]
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -22,6 +25,7 @@ import { evaluate } from '../src/eval/evaluate.ts';
 import { splitBy } from '../src/eval/splits.ts';
 import { tune } from '../src/eval/tune.ts';
 import { Ease } from '../src/model/ease.ts';
+import { coreBuild } from '../src/wasm/module.ts';
 import { ROOT, arg, collectGarbage, isQuick, mlSmallRows, syntheticInteractions, writeResult } from './lib.ts';
 
 const quick = isQuick();
@@ -30,6 +34,7 @@ const USERS = quick ? 10_000 : 100_000;
 const PAIRS = quick ? 100_000 : 1_000_000;
 
 interface ScaleResult {
+  core: 'relaxed-simd' | 'baseline';
   items: number;
   users: number;
   pairs: number;
@@ -84,7 +89,7 @@ async function scaleCase(items: number, threadCounts: number[]): Promise<ScaleRe
   const saveBytes = m.save().length;
   const saveSeconds = (performance.now() - t2) / 1000;
   return {
-    items, users: data.users.size, pairs: data.size, fits, matrixBytes: 4 * items * items, wasmMemoryBytes, peakRssBytes,
+    core: coreBuild(), items, users: data.users.size, pairs: data.size, fits, matrixBytes: 4 * items * items, wasmMemoryBytes, peakRssBytes,
     recommendMs, eraseSeconds, saveSeconds, saveBytes,
   };
 }
@@ -126,9 +131,9 @@ if (sizeArg) {
   const threads = arg('threads', '1,2');
   console.error('accuracy (ml-latest-small):');
   const acc = process.argv.includes('--skip-accuracy') ? null : accuracy();
-  const scale = sizes.map((items) => {
-    console.error(`scale: ${items} items`);
-    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench/ease.ts'), '--size', String(items), '--threads', threads, ...(quick ? ['--quick'] : [])], {
+  const scale = (flags: string[]) => sizes.map((items) => {
+    console.error(`scale: ${items} items ${flags.join(' ')}`);
+    const out = execFileSync(process.execPath, [...flags, '--expose-gc', '--import', 'tsx', join(ROOT, 'bench/ease.ts'), '--size', String(items), '--threads', threads, ...(quick ? ['--quick'] : [])], {
       cwd: ROOT,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -136,6 +141,8 @@ if (sizeArg) {
     });
     return JSON.parse(out.trim().split('\n').pop()!) as ScaleResult;
   });
+  const baseline = scale([]);
+  const relaxed = process.argv.includes('--skip-relaxed') ? null : scale(['--experimental-wasm-relaxed-simd']);
   writeResult('ease', {
     method:
       'Accuracy: liverec tune code path (validation split carved from train, grid over λ by NDCG@10, winner refitted on train and ' +
@@ -145,6 +152,10 @@ if (sizeArg) {
       'N³/2 / sweep seconds; memory after the fits: WebAssembly memory (includes allocator headroom) and peak RSS; then recommend ' +
       '(median user, mean of 20), forgetUser of the most active user, save.',
     accuracy: acc,
-    results: scale,
+    results: baseline,
+    relaxedSimd: {
+      note: 'The same sizes with node --experimental-wasm-relaxed-simd: the core build with fused multiply-add in the sweep, which Node ≥ 22 loads by default.',
+      results: relaxed,
+    },
   });
 }
