@@ -155,7 +155,7 @@ function evenSplit(count: number, parts: number): Array<[number, number]> {
 /**
  * The rows of a sweep of pivot block [k0, k1) in `parts` ranges of whole panels with about equal
  * work: a row i outside the block updates its lower-triangle columns outside the block
- * (i + 1 of them, less the block's b when i ≥ k1) and computes its W (b² / 8 per row's share).
+ * (i + 1 of them, less the block's b when i ≥ k1) and computes its W (b² multiply-adds: as many as b more columns).
  */
 function sweepSplit(stride: number, k0: number, k1: number, parts: number): Array<[number, number]> {
   if (parts === 1) return [[0, stride]];
@@ -166,7 +166,7 @@ function sweepSplit(stride: number, k0: number, k1: number, parts: number): Arra
     const i = g * EASE_PANEL;
     const inBlock = i >= k0 && i < k1;
     const cols = i + EASE_PANEL / 2 - (i >= k1 ? b : 0);
-    prefix[g + 1] = prefix[g] + (inBlock ? 0 : EASE_PANEL * (cols + b / 8));
+    prefix[g + 1] = prefix[g] + (inBlock ? 0 : EASE_PANEL * (cols + b));
   }
   return splitPrefix(prefix, parts).map(([start, end]) => [start * EASE_PANEL, end * EASE_PANEL]);
 }
