@@ -14,6 +14,9 @@
 // Only the lower triangle is kept up to date until easeFinish; tiles that straddle the diagonal
 // also write entries above it, which nothing reads. The sweep costs n³/2 multiply-adds, all but
 // O(n²·b) of them in `tile`, a 4×8 register tile of f32x4 accumulators over packed operands.
+// Why a sweep and not Cholesky, a triangular inverse and LᵀL: the same n³/2 multiply-adds, but
+// one kernel shape instead of three, and every step splits over threads by rows with one
+// synchronisation per step. The plain reference (float64 Gauss–Jordan) is in test/model/ease.test.ts.
 import { axpy, f32At, i32At, setF32 } from './vec';
 
 /** Columns per packed panel, and the alignment of every block boundary. */
