@@ -24,7 +24,7 @@ for (const algorithm of ['svd', 'als'] as Algorithm[]) {
   results.push({ protocol: 'random 80/20', ...metrics });
   console.error(`${algorithm}: rmse ${metrics.rmse?.toFixed(4)} mae ${metrics.mae?.toFixed(4)} fit ${metrics.fit_seconds.toFixed(2)} s`);
 }
-for (const algorithm of ['implicit-als', 'item-knn', 'popular'] as Algorithm[]) {
+for (const algorithm of ['implicit-als', 'item-knn', 'ease', 'popular'] as Algorithm[]) {
   const { metrics } = evaluate({ train: asImplicit(ranking), test: ranking.test, algorithm });
   results.push({ protocol: 'stratified 75/25', ...metrics });
   console.error(`${algorithm}: P@10 ${metrics.precision.toFixed(4)} NDCG@10 ${metrics.ndcg.toFixed(4)} fit ${metrics.fit_seconds.toFixed(2)} s`);
