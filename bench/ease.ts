@@ -17,16 +17,17 @@
  * Every size runs twice: on the core this Node loads by default (Node 20: the baseline build) and
  * with --experimental-wasm-relaxed-simd (the fused multiply-add build, Node ≥ 22's default).
  *
- *   npx tsx bench/ease.ts [--quick] [--skip-accuracy] [--skip-relaxed] [--sizes 5000,10000,20000] [--threads 1,2]
+ *   npx tsx bench/ease.ts [--quick] [--skip-accuracy | --keep-accuracy] [--skip-relaxed] [--sizes 5000,10000,20000] [--threads 1,2]
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluate } from '../src/eval/evaluate.ts';
 import { splitBy } from '../src/eval/splits.ts';
 import { tune } from '../src/eval/tune.ts';
 import { Ease } from '../src/model/ease.ts';
 import { coreBuild } from '../src/wasm/module.ts';
-import { ROOT, arg, collectGarbage, isQuick, mlSmallRows, syntheticInteractions, writeResult } from './lib.ts';
+import { ROOT, arg, collectGarbage, isQuick, mlSmallRows, resultsDir, syntheticInteractions, writeResult } from './lib.ts';
 
 const quick = isQuick();
 const LAMBDAS = quick ? [100, 300] : [50, 100, 150, 200, 300, 500, 800];
@@ -55,6 +56,7 @@ async function scaleCase(items: number, threadCounts: number[]): Promise<ScaleRe
   let model: Ease | null = null;
   for (const threads of threadCounts) {
     model?.dispose();
+    model = null; // unreachable, so the GC below frees its WebAssembly memory before the next fit
     collectGarbage();
     model = new Ease({ lambda: 200, threads, maxItems: items });
     const marks: number[] = [];
@@ -130,7 +132,11 @@ if (sizeArg) {
   const sizes = arg('sizes', quick ? '1000,2000' : '5000,10000,20000').split(',').map(Number);
   const threads = arg('threads', '1,2');
   console.error('accuracy (ml-latest-small):');
-  const acc = process.argv.includes('--skip-accuracy') ? null : accuracy();
+  // --keep-accuracy: reuse the accuracy section of the last full run (the figures are deterministic).
+  const previous = join(resultsDir(), 'ease.json');
+  const acc = process.argv.includes('--keep-accuracy') && existsSync(previous)
+    ? JSON.parse(readFileSync(previous, 'utf8')).accuracy
+    : process.argv.includes('--skip-accuracy') ? null : accuracy();
   const scale = (flags: string[]) => sizes.map((items) => {
     console.error(`scale: ${items} items ${flags.join(' ')}`);
     const out = execFileSync(process.execPath, [...flags, '--expose-gc', '--import', 'tsx', join(ROOT, 'bench/ease.ts'), '--size', String(items), '--threads', threads, ...(quick ? ['--quick'] : [])], {
