@@ -281,8 +281,9 @@ const FINISH_TILE = 16;
  * A holds −P in its lower triangle (P = (XᵀX + λI)⁻¹); `invD` holds 1/P_jj for j < n. For the
  * row tiles [tileStart, tileEnd) of FINISH_TILE rows, each lower entry A_ij (j < i < n) is read
  * once and becomes B_ij = A_ij·invD[j] below the diagonal and B_ji = A_ij·invD[i] above it
- * (B_ij = −P_ij / P_jj), and B_ii = 0. Every pair is written by the tile row of its larger
- * index only, so threads can take disjoint tile rows.
+ * (B_ij = −P_ij / P_jj), and B_ii = 0; the padding columns [n, stride) of rows < n are zeroed.
+ * Every pair is written by the tile row of its larger index only, so threads can take disjoint
+ * tile rows.
  */
 export function easeFinish(A: usize, stride: i32, n: i32, invD: usize, tileStart: i32, tileEnd: i32): void {
   const rs = <usize>stride << 2;
@@ -301,7 +302,11 @@ export function easeFinish(A: usize, stride: i32, n: i32, invD: usize, tileStart
         }
       }
     }
-    for (let i = iStart; i < iEnd; i++) setF32(A + <usize>i * rs, i, 0);
+    for (let i = iStart; i < iEnd; i++) {
+      const row = A + <usize>i * rs;
+      setF32(row, i, 0);
+      memory.fill(row + (<usize>n << 2), 0, <usize>(stride - n) << 2); // the padding columns
+    }
   }
 }
 

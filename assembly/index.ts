@@ -10,6 +10,7 @@ export { itemNorms, cosineNeighbors, cosineNeighborsOf, knnScores } from './knn'
 export { kmeansAssign, kmeansUpdate } from './kmeans';
 export { covariance, project } from './pca';
 export { easeGram, easeInvertBlock, easePack, easeSweepRows, easeFinish, easeScores, easeDowndate } from './ease';
+export { easeMirror, easeProject, easeDualDiagonal, easeDualRows } from './ease-dual';
 
 /** First byte the host may use: everything below holds this module's static data. */
 export function heapBase(): usize {

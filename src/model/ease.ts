@@ -7,7 +7,7 @@ import { easeDowndate, easeScores, easeStride } from '../wasm/ease.ts';
 import { runInline, runThreaded } from '../wasm/pool.ts';
 import { selectTop } from '../wasm/topk.ts';
 import { CoreOwner } from './core-owner.ts';
-import { easeSchedule, easeStepCount } from './ease-fit.ts';
+import { easePlan, easeSchedule } from './ease-fit.ts';
 import { DEFAULT_N, checkN, selectRanked, tombstone } from './factor-model.ts';
 import { encodeModel, type ModelState } from './format.ts';
 import { History, toRow, type Row } from './history.ts';
@@ -90,11 +90,15 @@ export class Ease extends CoreOwner implements Recommender {
     return this.items.size;
   }
 
-  /** Progress counts the Gram, two steps per block of 128 items, and the final step. */
+  /**
+   * Progress counts the Gram, two steps per block of 128 rows of the matrix inverted (items, or
+   * users when there are fewer: see easePlan) and the steps that turn the inverse into B.
+   */
   fit(data: Interactions, options: FitOptions = {}): this {
     this.assertLive();
     this.layOut(data);
-    runInline(this.core, this.schedule(), stepCounter(easeStepCount(this.stride), options.onProgress));
+    const plan = easePlan(this.trained!, this.items.size);
+    runInline(this.core, this.schedule(plan), stepCounter(plan.steps, options.onProgress));
     this.fitted = true;
     return this;
   }
@@ -108,31 +112,33 @@ export class Ease extends CoreOwner implements Recommender {
     this.assertLive();
     this.fitted = false;
     this.checkSize(data.items.size);
+    const byUser = data.byUser();
+    const plan = easePlan(byUser, data.items.size);
     await runThreaded(this.core, this.params.threads, () => {
-      this.layOut(data);
-      return this.schedule();
-    }, stepCounter(easeStepCount(easeStride(data.items.size)), options.onProgress));
+      this.layOut(data, byUser);
+      return this.schedule(plan);
+    }, stepCounter(plan.steps, options.onProgress));
     this.fitted = true;
     return this;
   }
 
   /** Ids, history, training rows and B's buffer for a fit on `data`. */
-  private layOut(data: Interactions): void {
+  private layOut(data: Interactions, byUser = data.byUser()): void {
     this.checkSize(data.items.size);
     this.fitted = false;
     this.users = IdMap.from(data.users.toArray());
     this.items = IdMap.from(data.items.toArray());
-    this.trained = data.byUser();
+    this.trained = byUser;
     this.trainedByItem = null;
     this.history = new History(this.trained);
     this.reserve(easeStride(data.items.size));
   }
 
-  private schedule() {
+  private schedule(plan = easePlan(this.trained!, this.items.size)) {
     const n = this.items.size;
     this.diag = new Float32Array(n);
     const target = { A: this.B, stride: this.stride, n, lambda: this.params.lambda, threads: this.params.threads };
-    return easeSchedule(this.core, this.trained!, target, this.diag);
+    return easeSchedule(this.core, this.trained!, target, this.diag, plan);
   }
 
   /** The documented size rule, before any memory is taken. */

@@ -13,6 +13,16 @@ interface EaseExports {
   easeFinish(A: number, stride: number, n: number, invD: number, tileStart: number, tileEnd: number): void;
   easeScores(B: number, stride: number, n: number, items: number, values: number, len: number, out: number): void;
   easeDowndate(B: number, stride: number, n: number, alpha: number, beta: number, v: number, rowStart: number, rowEnd: number): void;
+  easeMirror(A: number, stride: number, n: number, tileStart: number, tileEnd: number): void;
+  easeProject(
+    itemIndptr: number, itemUsers: number, itemValues: number, n: number,
+    Kn: number, strideK: number, m: number, Yt: number, groupStart: number, groupEnd: number, scratch: number,
+  ): void;
+  easeDualDiagonal(itemIndptr: number, itemUsers: number, itemValues: number, Yt: number, m: number, itemStart: number, itemEnd: number, denom: number): void;
+  easeDualRows(
+    itemIndptr: number, itemUsers: number, itemValues: number, n: number, Yt: number, m: number,
+    negInv: number, B: number, strideB: number, groupStart: number, groupEnd: number,
+  ): void;
 }
 
 const api = (core: Core) => core.exports as unknown as EaseExports;
@@ -76,4 +86,38 @@ export function easeDowndate(
   core: Core, B: number, stride: number, n: number, alpha: number, beta: number, v: number, rowStart: number, rowEnd: number,
 ): void {
   api(core).easeDowndate(B, stride, n, alpha, beta, v, rowStart, rowEnd);
+}
+
+// The users' side (assembly/ease-dual.ts): P = (I − Xᵀ(XXᵀ + λI)⁻¹X)/λ when users are fewer than items.
+
+/** Rows of the Yt panels (items per group) and of easeMirror's tiles. */
+export const EASE_DUAL_GROUP = 4;
+export const EASE_MIRROR_TILE = 16;
+
+/** Copies A's lower triangle onto its upper one for tile rows [tileStart, tileEnd). */
+export function easeMirror(core: Core, A: number, stride: number, n: number, tileStart: number, tileEnd: number): void {
+  api(core).easeMirror(A, stride, n, tileStart, tileEnd);
+}
+
+/** Yt panels (four items per group, m users each) = −K⁻¹X for item groups [groupStart, groupEnd); scratch: m floats. */
+export function easeProject(
+  core: Core, byItem: { indptr: number; indices: number; values: number }, n: number,
+  Kn: number, strideK: number, m: number, Yt: number, groupStart: number, groupEnd: number, scratch: number,
+): void {
+  api(core).easeProject(byItem.indptr, byItem.indices, byItem.values, n, Kn, strideK, m, Yt, groupStart, groupEnd, scratch);
+}
+
+/** denom[j] = 1 + M_jj for items [itemStart, itemEnd) (M = XᵀYt). */
+export function easeDualDiagonal(
+  core: Core, byItem: { indptr: number; indices: number; values: number }, Yt: number, m: number, itemStart: number, itemEnd: number, denom: number,
+): void {
+  api(core).easeDualDiagonal(byItem.indptr, byItem.indices, byItem.values, Yt, m, itemStart, itemEnd, denom);
+}
+
+/** Rows of B for item groups [groupStart, groupEnd): B_ij = M_ij·negInv[j], B_ii = 0. */
+export function easeDualRows(
+  core: Core, byItem: { indptr: number; indices: number; values: number }, n: number, Yt: number, m: number,
+  negInv: number, B: number, strideB: number, groupStart: number, groupEnd: number,
+): void {
+  api(core).easeDualRows(byItem.indptr, byItem.indices, byItem.values, n, Yt, m, negInv, B, strideB, groupStart, groupEnd);
 }

@@ -3,7 +3,7 @@ import { IdMap } from '../../src/data/id-map.ts';
 import { Interactions, type Interaction } from '../../src/data/interactions.ts';
 import { Rng } from '../../src/data/rng.ts';
 import { InvalidInputError } from '../../src/errors.ts';
-import { invertSpd } from '../../src/model/ease-fit.ts';
+import { easePlan, invertSpd } from '../../src/model/ease-fit.ts';
 import { decodeModel } from '../../src/model/format.ts';
 import { Ease, loadModel, loadModelInSlices } from '../../src/model/index.ts';
 import { Core } from '../../src/wasm/core.ts';
@@ -96,12 +96,22 @@ describe('ease: closed form', () => {
     expect(explanation.contributions).toEqual([{ itemId: 'i1', weight: expect.closeTo(0.5, 6) }]);
   });
 
-  it('matches a float64 reference inverse on power-law data across several pivot blocks', () => {
+  it('matches a float64 reference on power-law data across several pivot blocks (through the items)', () => {
     const data = Interactions.from(powerLaw(1, 700, 420, 16000, true), 'sum');
     expect(data.items.size).toBeGreaterThan(256); // three blocks of 128, and a padded stride
+    expect(easePlan(data.byUser(), data.items.size).dual).toBe(false);
     const b = modelB(new Ease({ lambda: 20 }).fit(data));
-    const ref = referenceB(data, 20);
-    expect(maxDiff(b, ref)).toBeLessThan(1e-4);
+    expect(maxDiff(b, referenceB(data, 20))).toBeLessThan(1e-4);
+  });
+
+  it('matches the same reference through the users (Woodbury) when they are fewer than the items', async () => {
+    const data = Interactions.from(powerLaw(4, 150, 900, 9000, true), 'sum');
+    expect(data.users.size).toBeGreaterThan(128); // K spans two pivot blocks
+    expect(easePlan(data.byUser(), data.items.size).dual).toBe(true);
+    const b = modelB(new Ease({ lambda: 20 }).fit(data));
+    expect(maxDiff(b, referenceB(data, 20))).toBeLessThan(1e-4);
+    const threaded = modelB(await new Ease({ lambda: 20, threads: 2 }).fitAsync(data));
+    expect(Buffer.from(threaded.buffer).equals(Buffer.from(b.buffer))).toBe(true);
   });
 });
 
@@ -189,6 +199,16 @@ describe('ease: threads, erasure, size guard, loading', () => {
     const without = new Ease({ lambda: 0.01 }).fit(Interactions.from(rows.filter((r) => r.userId !== 'u0'), 'sum', new IdMap(), items));
     model.forgetUser('u0');
     expect(maxDiff(modelB(model), modelB(without))).toBeLessThan(1e-5);
+  });
+
+  it('erases exactly on a model fitted through the users, too', () => {
+    const rows = powerLaw(5, 60, 400, 3000);
+    const items = IdMap.from(Interactions.from(rows, 'sum').items.toArray());
+    const model = new Ease({ lambda: 10 }).fit(Interactions.from(rows, 'sum', new IdMap(), items));
+    expect(easePlan(Interactions.from(rows, 'sum').byUser(), items.size).dual).toBe(true);
+    const without = new Ease({ lambda: 10 }).fit(Interactions.from(rows.filter((r) => r.userId !== 'u0'), 'sum', new IdMap(), items));
+    model.forgetUser('u0');
+    expect(maxDiff(modelB(model), modelB(without))).toBeLessThan(1e-4);
   });
 
   it('leaves B alone when erasing a user who was only folded in', () => {
