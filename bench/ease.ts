@@ -15,7 +15,9 @@
  * then one user's recommendations, an erasure (Sherman–Morrison, O(items²)) and a save.
  *
  * Every size runs twice: on the core this Node loads by default (Node 20: the baseline build) and
- * with --experimental-wasm-relaxed-simd (the fused multiply-add build, Node ≥ 22's default).
+ * with --experimental-wasm-relaxed-simd (the fused multiply-add build, Node ≥ 22's default); and
+ * once more with 2,000 users and 200k pairs, fewer users than items, so the fit goes through
+ * the users (Woodbury).
  *
  *   npx tsx bench/ease.ts [--quick] [--skip-accuracy | --keep-accuracy] [--skip-relaxed] [--sizes 5000,10000,20000] [--threads 1,2]
  */
@@ -26,19 +28,27 @@ import { evaluate } from '../src/eval/evaluate.ts';
 import { splitBy } from '../src/eval/splits.ts';
 import { tune } from '../src/eval/tune.ts';
 import { Ease } from '../src/model/ease.ts';
+import { easePlan } from '../src/model/ease-fit.ts';
+import { EASE_BLOCK, easeStride } from '../src/wasm/ease.ts';
 import { coreBuild } from '../src/wasm/module.ts';
 import { ROOT, arg, collectGarbage, isQuick, mlSmallRows, resultsDir, syntheticInteractions, writeResult } from './lib.ts';
 
 const quick = isQuick();
-const LAMBDAS = quick ? [100, 300] : [50, 100, 150, 200, 300, 500, 800];
+const LAMBDAS = quick ? [100, 300] : [25, 50, 75, 100, 150, 200, 250, 300, 400, 500, 800];
 const USERS = quick ? 10_000 : 100_000;
 const PAIRS = quick ? 100_000 : 1_000_000;
+/** The fewer-users series: fewer users than items, so the fit goes through the users (Woodbury). */
+const FEW_USERS = quick ? 500 : 2_000;
+const FEW_PAIRS = quick ? 20_000 : 200_000;
 
 interface ScaleResult {
   core: 'relaxed-simd' | 'baseline';
+  /** Through the items (primal) or the users (dual, Woodbury): see src/model/ease-fit.ts. */
+  path: 'items' | 'users';
   items: number;
   users: number;
   pairs: number;
+  /** sweep = the inversion (of XᵀX + λI, or of XXᵀ + λI on the dual path); finish = every step after it. */
   fits: Array<{ threads: number; seconds: number; gramSeconds: number; sweepSeconds: number; finishSeconds: number; sweepGmacPerSecond: number }>;
   matrixBytes: number;
   wasmMemoryBytes: number;
@@ -50,9 +60,12 @@ interface ScaleResult {
 }
 
 /** Child: one catalog size, one JSON line on stdout. */
-async function scaleCase(items: number, threadCounts: number[]): Promise<ScaleResult> {
-  const data = syntheticInteractions({ users: USERS, items, interactions: PAIRS, seed: 1, everyItem: true });
+async function scaleCase(items: number, threadCounts: number[], few: boolean): Promise<ScaleResult> {
+  const data = few
+    ? syntheticInteractions({ users: FEW_USERS, items, interactions: FEW_PAIRS, seed: 1, everyItem: true })
+    : syntheticInteractions({ users: USERS, items, interactions: PAIRS, seed: 1, everyItem: true });
   const fits: ScaleResult['fits'] = [];
+  const dual = easePlan(data.byUser(), items).dual;
   let model: Ease | null = null;
   for (const threads of threadCounts) {
     model?.dispose();
@@ -64,11 +77,14 @@ async function scaleCase(items: number, threadCounts: number[]): Promise<ScaleRe
     await model.fitAsync(data, { onProgress: () => marks.push(performance.now()) });
     const seconds = (performance.now() - started) / 1000;
     const step = (a: number, b: number) => (marks[b] - marks[a]) / 1000;
-    const last = marks.length - 1;
-    const sweepSeconds = step(1, last - 1);
+    // Steps: the Gram, two per pivot block of the matrix inverted (items, or users on the dual
+    // path), then the rest (primal: 1 step; dual: mirror, Y, diagonal, B's rows).
+    const inverted = dual ? data.users.size : items;
+    const sweepEnd = 1 + 2 * Math.ceil(easeStride(inverted) / EASE_BLOCK);
+    const sweepSeconds = step(1, sweepEnd);
     fits.push({
-      threads, seconds, gramSeconds: step(0, 1), sweepSeconds, finishSeconds: step(last - 1, last),
-      sweepGmacPerSecond: items ** 3 / 2 / sweepSeconds / 1e9,
+      threads, seconds, gramSeconds: step(0, 1), sweepSeconds, finishSeconds: step(sweepEnd, marks.length - 1),
+      sweepGmacPerSecond: inverted ** 3 / 2 / sweepSeconds / 1e9,
     });
     console.error(`  ${items} items, ${threads} thread(s): ${seconds.toFixed(2)} s`);
   }
@@ -91,7 +107,7 @@ async function scaleCase(items: number, threadCounts: number[]): Promise<ScaleRe
   const saveBytes = m.save().length;
   const saveSeconds = (performance.now() - t2) / 1000;
   return {
-    core: coreBuild(), items, users: data.users.size, pairs: data.size, fits, matrixBytes: 4 * items * items, wasmMemoryBytes, peakRssBytes,
+    core: coreBuild(), path: dual ? 'users' : 'items', items, users: data.users.size, pairs: data.size, fits, matrixBytes: 4 * items * items, wasmMemoryBytes, peakRssBytes,
     recommendMs, eraseSeconds, saveSeconds, saveBytes,
   };
 }
@@ -126,7 +142,7 @@ function accuracy() {
 const sizeArg = arg('size', '');
 if (sizeArg) {
   if (typeof (globalThis as { gc?: unknown }).gc !== 'function') throw new Error('run with node --expose-gc');
-  const result = await scaleCase(Number(sizeArg), arg('threads', '1,2').split(',').map(Number));
+  const result = await scaleCase(Number(sizeArg), arg('threads', '1,2').split(',').map(Number), process.argv.includes('--few-users'));
   console.log(JSON.stringify(result));
 } else {
   const sizes = arg('sizes', quick ? '1000,2000' : '5000,10000,20000').split(',').map(Number);
@@ -137,9 +153,9 @@ if (sizeArg) {
   const acc = process.argv.includes('--keep-accuracy') && existsSync(previous)
     ? JSON.parse(readFileSync(previous, 'utf8')).accuracy
     : process.argv.includes('--skip-accuracy') ? null : accuracy();
-  const scale = (flags: string[]) => sizes.map((items) => {
-    console.error(`scale: ${items} items ${flags.join(' ')}`);
-    const out = execFileSync(process.execPath, [...flags, '--expose-gc', '--import', 'tsx', join(ROOT, 'bench/ease.ts'), '--size', String(items), '--threads', threads, ...(quick ? ['--quick'] : [])], {
+  const scale = (flags: string[], few = false) => sizes.map((items) => {
+    console.error(`scale: ${items} items ${flags.join(' ')}${few ? ' (fewer users)' : ''}`);
+    const out = execFileSync(process.execPath, [...flags, '--expose-gc', '--import', 'tsx', join(ROOT, 'bench/ease.ts'), '--size', String(items), '--threads', threads, ...(quick ? ['--quick'] : []), ...(few ? ['--few-users'] : [])], {
       cwd: ROOT,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -147,6 +163,7 @@ if (sizeArg) {
     });
     return JSON.parse(out.trim().split('\n').pop()!) as ScaleResult;
   });
+  const fewUsers = scale([], true);
   const baseline = scale([]);
   const relaxed = process.argv.includes('--skip-relaxed') ? null : scale(['--experimental-wasm-relaxed-simd']);
   writeResult('ease', {
@@ -159,6 +176,10 @@ if (sizeArg) {
       '(median user, mean of 20), forgetUser of the most active user, save.',
     accuracy: acc,
     results: baseline,
+    fewerUsers: {
+      note: `The same sizes with ${FEW_USERS} users and ${FEW_PAIRS} pairs: fewer users than items, so the fit inverts XXᵀ + λI (Woodbury); sweep GMAC/s is users³/2 / sweep seconds, the sweep being K's.`,
+      results: fewUsers,
+    },
     relaxedSimd: {
       note: 'The same sizes with node --experimental-wasm-relaxed-simd: the core build with fused multiply-add in the sweep, which Node ≥ 22 loads by default.',
       results: relaxed,

@@ -29,8 +29,8 @@ const schema = z
      */
     lambda: positive(200),
     /**
-     * Refuse to fit catalogs larger than this: the fit costs O(items³) time and 4·items² bytes
-     * (20,000 items: 1.6 GB and minutes; see bench/results/ease.json).
+     * Refuse to fit catalogs larger than this: B takes 4·items² bytes and the fit up to
+     * O(items³) time (20,000 items: 1.6 GB and minutes; see bench/results/ease.json).
      */
     maxItems: z.number().int().min(1).max(EASE_ITEM_LIMIT, `maxItems must be at most ${EASE_ITEM_LIMIT} (B must fit in 4 GiB of WebAssembly memory)`).default(20_000),
     /** Accepted for a uniform interface (tune and eval pass one); EASE has no randomness. */
@@ -52,9 +52,10 @@ const RESTORE_FLOATS_PER_STEP = 4 << 20;
  * interaction weights. A user's scores are their history times B, so fold-in is remembering the
  * history, and an explanation is exact: history item j adds x_j·B_ji to item i's score.
  *
- * Cost: the Gram matrix, then an n×n inversion (n³/2 multiply-adds, blocked, SIMD, split over
- * `threads`) and 4·n² bytes for B, kept dense. Catalogs above `maxItems` are refused; for them
- * use `implicit-als` or `item-knn`.
+ * Cost: 4·n² bytes for B, kept dense, and one symmetric inversion (blocked, SIMD, split over
+ * `threads`): of XᵀX + λI (n items: n³/2 multiply-adds), or, when users are fewer, of
+ * XXᵀ + λI by Woodbury (m users: m³/2, plus n·nnz/4 f32x4 steps) — see ease-fit.ts. Catalogs
+ * above `maxItems` are refused; for them use `implicit-als` or `item-knn`.
  *
  * Erasure is exact without a refit: the user's training row leaves XᵀX as a rank-one downdate,
  * and B follows by Sherman–Morrison in O(n²) (see forgetUser).
@@ -148,7 +149,7 @@ export class Ease extends CoreOwner implements Recommender {
     const gb = ((4 * nItems * nItems) / 1e9).toFixed(1);
     throw new InvalidInputError(
       `ease cannot fit ${nItems.toLocaleString('en-US')} items: above maxItems ${max.toLocaleString('en-US')} ` +
-        `(it keeps a dense items × items matrix, ${gb} GB here, and its fit grows as items³). ` +
+        `(it keeps a dense items × items matrix, ${gb} GB here, and its fit grows as min(users, items)³). ` +
         `For a catalog this large set engine.algorithm to 'implicit-als' or 'item-knn', or raise maxItems (at most ${EASE_ITEM_LIMIT.toLocaleString('en-US')}).`,
       'maxItems',
     );
