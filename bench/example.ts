@@ -77,7 +77,7 @@ function render(before: View, after: View, posts: Array<{ body: string; answer: 
     [
       '| # | recommended | score | because: the user\'s items that contribute most (contribution to the score) |',
       '|---:|---|---:|---|',
-      ...items.map((r, i) => `| ${i + 1} | ${title(r.itemId)} | ${r.score.toFixed(3)} | ${(r.because ?? []).map((b) => `${title(b.itemId)} (${b.weight.toFixed(2)})`).join('; ')} |`),
+      ...items.map((r, i) => `| ${i + 1} | ${title(r.itemId)} | ${r.score.toFixed(3)} | ${(r.because ?? []).map((b) => `${'itemId' in b ? title(b.itemId) : `genre ${b.category}`} (${b.weight.toFixed(2)})`).join('; ')} |`),
     ].join('\n');
   const drift = after.profile.drift;
   return [

@@ -41,6 +41,7 @@ const RULES = {
   segments: 'must be an integer from 0 (off) to 256',
   pseudonymSalt: 'must be a string of at least 16 characters, or null',
   retentionDays: 'must be a number of days from 0 (keep everything) to 36500',
+  blend: 'must be false (off) or an object { "historyItems": integer from 1 to 10000 }',
 } as const;
 
 const int = (rule: string, min: number, max = Number.MAX_SAFE_INTEGER) => z.number({ error: rule }).int(rule).min(min, rule).max(max, rule);
@@ -65,6 +66,7 @@ const engineSchema = z
     segments: int(RULES.segments, 0, 256),
     pseudonymSalt: z.string({ error: RULES.pseudonymSalt }).min(16, RULES.pseudonymSalt).nullable(),
     retentionDays: days(RULES.retentionDays),
+    blend: z.union([z.literal(false), z.strictObject({ historyItems: int(RULES.blend, 1, 10_000) })], { error: RULES.blend }),
   })
   .partial();
 

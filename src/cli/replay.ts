@@ -6,6 +6,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { InvalidInputError } from '../errors.ts';
 import { DataFormatError, readInteractions, type RatingRow } from '../eval/readers.ts';
+import { itemsFile, movieLensMovies } from './import-sources.ts';
+import { requireFile } from './options.ts';
 import {
   DEFAULT_HALF_LIFE_DAYS, REPLAY_MODES, REPLAY_SIGNALS, replay, type ReplayMode, type ReplayResult, type ReplaySignals,
 } from '../eval/replay.ts';
@@ -16,6 +18,10 @@ type Modes = Partial<Record<ReplayMode, ReplayResult>>;
 
 interface ReplayFlags {
   events: string;
+  movies?: string;
+  items?: string;
+  blend: 'on' | 'off' | 'both';
+  blendHistoryItems: number;
   trainFraction: number;
   k: number;
   mode: ReplayMode | 'all';
@@ -35,7 +41,7 @@ interface ReplayFlags {
 const FLAG_OF: Record<string, string> = {
   trainFraction: '--train-fraction', k: '--k', mode: '--mode', algorithm: '--algorithm', retrainEvery: '--retrain-every',
   windows: '--windows', factors: '--factors', reg: '--reg', alpha: '--alpha', iterations: '--iterations',
-  signals: '--signals', halfLifeDays: '--half-life-days',
+  signals: '--signals', halfLifeDays: '--half-life-days', blend: '--blend', movies: '--movies', items: '--items',
 };
 
 const HELP_AFTER = `
@@ -58,6 +64,10 @@ export function registerReplay(program: Command): void {
     .command('replay')
     .description('replay events in time order, scoring each before learning from it (static vs fold-in vs fold-in+retrain)')
     .requiredOption('--events <file>', 'interaction file (MovieLens CSV, user,item[,value][,timestamp] CSV or ml-100k u.data)')
+    .option('--movies <file>', 'MovieLens movies.csv: genres become item categories (what profiles and the blend read)')
+    .option('--items <file>', "items as JSON lines {itemId, categories?, ...} (import's --items format)")
+    .addOption(new Option('--blend <when>', 'the profile-aware blend for short histories (needs --movies or --items)').choices(['on', 'off', 'both']).default('on'))
+    .option('--blend-history-items <n>', 'blend: history length (distinct items) from which the model ranks alone', positiveInt, 20)
     .option('--train-fraction <f>', 'share of the earliest events the initial model trains on, in (0, 1)', fraction, 0.8)
     .option('--k <n>', 'recommendation list length', positiveInt, 10)
     .addOption(new Option('--mode <mode>', 'how each event is ingested').choices([...REPLAY_MODES, 'all']).default('all'))
@@ -83,36 +93,64 @@ export function registerReplay(program: Command): void {
 
 async function run(flags: ReplayFlags, out: Io): Promise<void> {
   const params = modelParams(flags);
+  const items = catalog(flags);
   const rows = readInteractions(flags.events);
   const modes = flags.mode === 'all' ? [...REPLAY_MODES] : [flags.mode];
   const kinds = flags.signals === 'both' ? [...REPLAY_SIGNALS] : [flags.signals];
+  const blends = flags.blend === 'both' ? ['off', 'on'] : [flags.blend];
   const progress = !flags.json && process.stderr.isTTY;
-  const runs: Partial<Record<ReplaySignals, Modes>> = {};
+  const runs: Runs = {};
   for (const signals of kinds) {
-    const results: Modes = (runs[signals] = {});
-    const label = kinds.length > 1 ? `${signals} ` : '';
-    for (const mode of modes) {
-      results[mode] = await replay(rows, {
-        mode,
-        trainFraction: flags.trainFraction,
-        k: flags.k,
-        algorithm: flags.algorithm,
-        params,
-        retrainEvery: flags.retrainEvery,
-        windows: flags.windows,
-        signals,
-        halfLifeDays: flags.halfLifeDays,
-        onProgress: progress ? (done, total) => process.stderr.write(`\r${label}${mode}: ${done}/${total} events${done === total ? '\n' : ''}`) : undefined,
-      });
+    for (const blendWhen of blends) {
+      const results: Modes = (runs[runKey(signals, blendWhen, flags.blend)] = {});
+      const label = [kinds.length > 1 ? signals : '', blends.length > 1 ? `blend ${blendWhen}` : ''].filter(Boolean).map((l) => `${l} `).join('');
+      for (const mode of modes) {
+        results[mode] = await replay(rows, {
+          mode,
+          trainFraction: flags.trainFraction,
+          k: flags.k,
+          algorithm: flags.algorithm,
+          params,
+          retrainEvery: flags.retrainEvery,
+          windows: flags.windows,
+          signals,
+          halfLifeDays: flags.halfLifeDays,
+          items,
+          blend: blendWhen === 'on' ? { historyItems: flags.blendHistoryItems } : false,
+          onProgress: progress ? (done, total) => process.stderr.write(`\r${label}${mode}: ${done}/${total} events${done === total ? '\n' : ''}`) : undefined,
+        });
+      }
     }
   }
   if (flags.json) out.out(JSON.stringify(replayJson(runs)) + '\n');
   else printHuman(runs, flags.k, rows, out);
 }
 
-/** The --json object: `modes` as before (flat when it ran), plus every run under `signals`. */
-function replayJson(runs: Partial<Record<ReplaySignals, Modes>>): { modes: Modes; signals: Partial<Record<ReplaySignals, Modes>> } {
-  return { modes: (runs.flat ?? runs.decay)!, signals: runs };
+/** Runs are keyed by signals kind, and with --blend both also by blend ("flat", "flat+blend"). */
+type Runs = Record<string, Modes>;
+
+function runKey(signals: ReplaySignals, blendWhen: string, blendFlag: string): string {
+  return blendFlag === 'both' && blendWhen === 'on' ? `${signals}+blend` : signals;
+}
+
+/** The item categories given with --movies or --items; undefined when neither was. */
+function catalog(flags: ReplayFlags): Array<{ itemId: string; categories: string[] }> | undefined {
+  if (flags.movies && flags.items) throw new InvalidInputError('give item categories with --movies or --items, not both', 'items');
+  const path = flags.movies ?? flags.items;
+  if (!path) return undefined;
+  const field = flags.movies ? 'movies' : 'items';
+  requireFile(path);
+  const out: Array<{ itemId: string; categories: string[] }> = [];
+  for (const row of flags.movies ? movieLensMovies(path) : itemsFile(path)) {
+    if ('reason' in row) throw new InvalidInputError(`${path} line ${row.line}: ${row.reason}`, field);
+    out.push({ itemId: row.value.itemId, categories: row.value.categories ?? [] });
+  }
+  return out;
+}
+
+/** The --json object: `modes` as before (the first run), plus every run under `signals`. */
+function replayJson(runs: Runs): { modes: Modes; signals: Runs } {
+  return { modes: Object.values(runs)[0], signals: runs };
 }
 
 /**
@@ -135,16 +173,18 @@ function modelParams(flags: ReplayFlags): Record<string, unknown> {
   return params;
 }
 
-function printHuman(runs: Partial<Record<ReplaySignals, Modes>>, k: number, rows: RatingRow[], out: Io): void {
+function printHuman(runs: Runs, k: number, rows: RatingRow[], out: Io): void {
   const first = Object.values(Object.values(runs)[0]!)[0]!;
   out.out(`${rows.length} events: ${first.trainEvents} train the initial ${first.algorithm} model, ${first.events} are replayed; k = ${k}\n`);
   for (const results of Object.values(runs)) {
     for (const r of Object.values(results)) {
-      out.out(`\n${r.mode}${r.retrains ? ` (${r.retrains} retrains)` : ''}, ${signalsLabel(r)}\n`);
+      out.out(`\n${r.mode}${r.retrains ? ` (${r.retrains} retrains)` : ''}, ${signalsLabel(r)}${r.blend ? `, blend to ${r.blend.historyItems} items` : ', no blend'}\n`);
       const lines = r.windows.map((w, i) => [String(i + 1), w.from.slice(0, 10), w.to.slice(0, 10), String(w.events), w.hitRate.toFixed(4), w.ndcg.toFixed(4), '']);
       lines.push(['all', r.windows[0].from.slice(0, 10), r.windows.at(-1)!.to.slice(0, 10), String(r.events), r.hitRate.toFixed(4), r.ndcg.toFixed(4), r.eventsPerSecond.toFixed(0)]);
       printTable(['window', 'from', 'to', 'events', `hit-rate@${k}`, `NDCG@${k}`, 'events/s'], lines, out);
       out.out(`  repeats ${r.repeatEvents}, unknown items ${r.unknownItemEvents}, cold users ${r.coldUserEvents}; initial fit ${r.trainSeconds.toFixed(1)} s\n`);
+      out.out(`  coverage ${r.coverage.toFixed(4)}, mean popularity rank of recommended items ${r.popularityRank.toFixed(1)}\n`);
+      out.out(`  by history length before the event: ${r.cohorts.map((c) => `${c.cohort} ${c.events} events, hit-rate ${c.hitRate.toFixed(4)}`).join('; ')}\n`);
     }
   }
   const summary: string[] = [];
@@ -162,6 +202,15 @@ function printHuman(runs: Partial<Record<ReplaySignals, Modes>>, k: number, rows
         `${signalsLabel(d)} vs flat, ${mode}: hit-rate ${lift(d.hitRate, f.hitRate, 'flat')}, NDCG ${lift(d.ndcg, f.ndcg, 'flat')}; ` +
           `${f.msPerEvent.toFixed(3)} → ${d.msPerEvent.toFixed(3)} ms/event`,
       );
+    }
+  }
+  for (const signals of REPLAY_SIGNALS) {
+    const plain = runs[signals], blended = runs[`${signals}+blend`];
+    if (!plain || !blended) continue;
+    for (const mode of Object.keys(plain) as ReplayMode[]) {
+      const p = plain[mode]!, b = blended[mode]!;
+      const cohorts = b.cohorts.map((c, i) => `${c.cohort} ${lift(c.hitRate, p.cohorts[i].hitRate, 'no blend')}`).join(', ');
+      summary.push(`blend vs none, ${mode} (${signals}): hit-rate ${lift(b.hitRate, p.hitRate, 'no blend')} (${cohorts}), NDCG ${lift(b.ndcg, p.ndcg, 'no blend')}`);
     }
   }
   if (summary.length > 0) out.out(`\n${summary.join('\n')}\n`);

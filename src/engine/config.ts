@@ -1,5 +1,6 @@
 import type { Algorithm } from '../model/types.ts';
 import type { FeedbackType } from '../store/types.ts';
+import type { BlendSettings } from './blend.ts';
 
 /** How one feedback type counts toward a user's interest in an item. */
 export interface SignalRule {
@@ -41,6 +42,12 @@ export interface EngineConfig {
   pseudonymSalt: string | null;
   /** Feedback older than this many days (by arrival) is pruned daily; 0 keeps everything. */
   retentionDays: number;
+  /**
+   * Short histories: a user's list mixes the model's ranking with popular items in the user's
+   * decayed categories, the model's share rising with history length until `historyItems`
+   * distinct items (see blend.ts). false = the model ranks alone.
+   */
+  blend: BlendSettings | false;
 }
 
 /** The settings an engine runs with when `Engine.open` is given none. */
@@ -67,6 +74,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   segments: 8,
   pseudonymSalt: null,
   retentionDays: 0,
+  blend: { historyItems: 20 },
 };
 
 /** What `Engine.open` takes: any subset of `EngineConfig`, per signal type too; the rest comes from `DEFAULT_CONFIG`. */

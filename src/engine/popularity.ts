@@ -68,12 +68,13 @@ export class Popularity {
     return max > 0 ? (this.scores.get(itemId) ?? 0) / max : 0;
   }
 
-  /** The best n items passing `keep`. */
-  top(n: number, keep: (itemId: string) => boolean): Array<{ itemId: string; score: number }> {
+  /** The best n items passing `keep`, looking no further than the `scan` most popular. */
+  top(n: number, keep: (itemId: string) => boolean, scan = Infinity): Array<{ itemId: string; score: number }> {
     const out: Array<{ itemId: string; score: number }> = [];
-    for (const itemId of this.ranking()) {
-      if (out.length >= n) break;
-      if (keep(itemId)) out.push({ itemId, score: this.score(itemId) });
+    const ranking = this.ranking();
+    const end = Math.min(ranking.length, scan);
+    for (let r = 0; r < end && out.length < n; r++) {
+      if (keep(ranking[r])) out.push({ itemId: ranking[r], score: this.score(ranking[r]) });
     }
     return out;
   }

@@ -1,14 +1,17 @@
 import { isExplicit } from '../model/index.ts';
+import type { Recommender, RecommendOptions, Scored } from '../model/types.ts';
 import { NotFoundError } from '../store/errors.ts';
 import type { Store } from '../store/types.ts';
+import { BLEND_CANDIDATES, BLEND_SCAN, blend, modelShare } from './blend.ts';
 import type { Catalog } from './catalog.ts';
 import type { EngineConfig } from './config.ts';
 import type { Event } from './history-cache.ts';
 import type { LivingProfiles } from './living.ts';
 import type { Popularity } from './popularity.ts';
+import { categoryWeights } from './profile.ts';
 import { diversify, poolSize } from './rules.ts';
 import type { ServingState } from './serving-state.ts';
-import type { RecommendRequest, RecommendResult, ScoredItem } from './types.ts';
+import type { CategoryReason, RecommendRequest, RecommendResult, ScoredItem } from './types.ts';
 
 const DAY_MS = 86_400_000;
 const EXPLAIN_ITEMS = 3;
@@ -37,8 +40,10 @@ export class Serving {
   async recommend(userId: string, rawUserId: string, request: RecommendRequest): Promise<RecommendResult> {
     await this.profiles.refresh(userId, false);
     const personal = () => this.state.model?.hasProfile(userId) === true && !this.profiles.isFlagged(userId);
-    // The history is read only when the answer needs it (re-show rules, or excluding what a cold user saw).
-    const history = request.reshowAfterDays !== undefined || !personal() ? await this.historyIfKnown(userId) : [];
+    const blending = () => personal() && this.modelShare(userId) < 1;
+    // The history is read only when the answer needs it (re-show rules, a short history's blend,
+    // or excluding what a cold user saw).
+    const history = request.reshowAfterDays !== undefined || !personal() || blending() ? await this.historyIfKnown(userId) : [];
     // After the last await: the list is ranked in one turn, on the model serving now.
     const model = this.state.model;
     let recommendations: ScoredItem[];
@@ -46,14 +51,17 @@ export class Serving {
       const reshow = request.reshowAfterDays !== undefined;
       const since = this.clock() - (request.reshowAfterDays ?? 0) * DAY_MS;
       const exclude = [...(request.exclude ?? []), ...(reshow ? history.filter((e) => e.timestamp >= since).map((e) => e.itemId) : [])];
-      const pool = model.recommend(userId, {
+      const options = {
         n: poolSize(request.n, request.diversity ?? 0),
         exclude,
         excludeSeen: !reshow,
         filter: this.catalog.filter(request.categories, request.excludeCategories),
-      });
+      };
+      const share = this.modelShare(userId);
+      const pool = share < 1 && history.length > 0 ? this.blended(model, userId, history, share, options) : model.recommend(userId, options);
       recommendations = diversify(pool, request.n, request.diversity ?? 0, this.catalog);
-      if (request.explain) recommendations = recommendations.map((r) => ({ ...r, because: model.explain(userId, r.itemId, EXPLAIN_ITEMS).contributions }));
+      if (request.explain) recommendations = recommendations.map((r) => ({ itemId: r.itemId, score: r.score, because: this.because(model, userId, r) }));
+      else recommendations = recommendations.map((r) => ({ itemId: r.itemId, score: r.score }));
     } else {
       recommendations = this.coldStart(seenIn(history, request.exclude), request);
       if (request.explain) recommendations = recommendations.map((r) => ({ ...r, because: [] }));
@@ -117,6 +125,34 @@ export class Serving {
     const allowed = this.catalog.filter(request.categories, request.excludeCategories);
     const pool = this.popularity.top(poolSize(request.n, request.diversity ?? 0), (id) => !exclude.has(id) && (!allowed || allowed(id)));
     return diversify(pool, request.n, request.diversity ?? 0, this.catalog);
+  }
+
+  /** The model's share of the user's list: below 1 while the history is short and the blend is on. */
+  private modelShare(userId: string): number {
+    if (!this.config.blend) return 1;
+    return modelShare(this.state.model?.userHistory(userId).length ?? 0, this.config.blend);
+  }
+
+  /**
+   * A short history's list: the model's candidates blended with the most popular items in the
+   * user's categories (blend.ts). Users whose items carry no categories get the model's list.
+   */
+  private blended(model: Recommender, userId: string, history: Event[], share: number, options: RecommendOptions & { n: number; exclude: string[] }): Array<Scored & { categories?: CategoryReason[] }> {
+    const fromModel = model.recommend(userId, { ...options, n: Math.max(options.n, BLEND_CANDIDATES) });
+    const interests = categoryWeights(history, this.catalog, this.config);
+    if (interests.size === 0) return fromModel.slice(0, options.n);
+    const skip = new Set(options.exclude);
+    if (options.excludeSeen) for (const e of history) skip.add(e.itemId);
+    const { filter } = options;
+    const inInterests = (itemId: string) => this.catalog.categories(itemId).some((c) => interests.has(c));
+    const popular = this.popularity.top(BLEND_CANDIDATES, (id) => !skip.has(id) && (!filter || filter(id)) && inInterests(id), BLEND_SCAN);
+    return blend({ model: fromModel, popular, interests, share }, this.catalog).slice(0, options.n);
+  }
+
+  /** `because`: the model's item reasons (for items it knows), then a blended item's category reasons. */
+  private because(model: Recommender, userId: string, item: Scored & { categories?: CategoryReason[] }): ScoredItem['because'] {
+    const fromItems = model.hasItem(item.itemId) ? model.explain(userId, item.itemId, EXPLAIN_ITEMS).contributions : [];
+    return [...fromItems, ...(item.categories ?? [])];
   }
 
   /** The user's stored events; none for an unknown user (nothing is read or cached for a stranger). */

@@ -10,8 +10,24 @@ import type { FeedbackInput, FeedbackType, ItemInput, ItemRecord } from '../stor
 export interface ScoredItem {
   itemId: string;
   score: number;
-  /** With `explain`: the user's items that pushed this score most, with their contribution. */
-  because?: Array<{ itemId: string; weight: number }>;
+  /**
+   * With `explain`: the user's items that pushed this score most, with their contribution, and
+   * for a blended list (short histories, see EngineConfig.blend) the user's categories with their
+   * share of the score.
+   */
+  because?: Array<ItemReason | CategoryReason>;
+}
+
+/** One of the user's items and how much it pushed a recommendation's score (the model's own explanation). */
+export interface ItemReason {
+  itemId: string;
+  weight: number;
+}
+
+/** One of the user's categories and its share (0–1) of a blended recommendation's score. */
+export interface CategoryReason {
+  category: string;
+  weight: number;
 }
 
 /** How many items `Engine.recommend` returns, which it leaves out, and how it orders them. */

@@ -52,7 +52,7 @@ export interface RankingMetrics {
  * Popularity rank per item: 1 + the number of items strictly more popular, so tied items
  * share a rank and the result does not depend on Map order. Unlisted items count as 0.
  */
-function popularityRanks(popularity: Map<string, number>): (item: string) => number {
+export function popularityRanks(popularity: Map<string, number>): (item: string) => number {
   const counts = [...popularity.values()].sort((a, b) => b - a);
   const rankOfCount = new Map<number, number>();
   counts.forEach((count, i) => {

@@ -27,6 +27,7 @@
  *          half-life measured from the user's own latest event, as a live engine turns a stored
  *          history into a profile
  */
+import type { BlendSettings } from '../engine/blend.ts';
 import { DEFAULT_CONFIG, resolveConfig, type EngineConfig } from '../engine/config.ts';
 import { Engine } from '../engine/engine.ts';
 import { InvalidInputError } from '../errors.ts';
@@ -34,6 +35,7 @@ import { createModel, isExplicit } from '../model/index.ts';
 import type { Algorithm } from '../model/types.ts';
 import { SqliteStore } from '../store/sqlite.ts';
 import type { FeedbackInput } from '../store/types.ts';
+import { popularityRanks } from './metrics.ts';
 import type { RatingRow } from './readers.ts';
 
 export const REPLAY_MODES = ['static', 'fold-in', 'fold-in+retrain'] as const;
@@ -72,8 +74,33 @@ export interface ReplayOptions {
    * 1; for rating models (als, svd) to the rating.
    */
   weight?: (row: RatingRow) => number;
+  /**
+   * The catalog (item categories) loaded before training: what the profile's interests and the
+   * blend read. Without it items have no categories and the blend has nothing to mix in.
+   */
+  items?: ReadonlyArray<{ itemId: string; categories: string[] }>;
+  /** The engine's profile-aware blend for short histories (EngineConfig.blend); the engine default when omitted. */
+  blend?: BlendSettings | false;
   /** Called every PROGRESS_EVERY test events and at the end. */
   onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Test events grouped by how many events their user had before them (train and earlier test
+ * events alike): new users, short, medium and long histories.
+ */
+export const REPLAY_COHORTS = [
+  { cohort: 'new', minEvents: 0, maxEvents: 0 },
+  { cohort: '1-5', minEvents: 1, maxEvents: 5 },
+  { cohort: '6-20', minEvents: 6, maxEvents: 20 },
+  { cohort: '>20', minEvents: 21, maxEvents: Infinity },
+] as const;
+
+export interface ReplayCohort {
+  cohort: (typeof REPLAY_COHORTS)[number]['cohort'];
+  events: number;
+  hitRate: number;
+  ndcg: number;
 }
 
 export interface ReplayWindow {
@@ -107,6 +134,17 @@ export interface ReplayResult {
   /** Test events for users the model did not know, answered by training popularity. */
   coldUserEvents: number;
   retrains: number;
+  /** Whether the blend was on (and with which setting). */
+  blend: BlendSettings | false;
+  /** Hit-rate and NDCG by the user's history length at the time of the event (REPLAY_COHORTS). */
+  cohorts: ReplayCohort[];
+  /** Share of the catalog (items in the data) that appeared in any list. */
+  coverage: number;
+  /**
+   * Mean popularity rank of the recommended items (1 = the item most users had in training;
+   * eval's `novelty`): lower means more mainstream lists, higher more of the long tail.
+   */
+  popularityRank: number;
   /** Fitting the initial model; not part of the per-event cost. */
   trainSeconds: number;
   /** Throughput of recommend + ingest (retrains included), the cost of serving live. */
@@ -123,7 +161,7 @@ const IMPORT_BATCH = 50_000;
 export async function replay(rows: readonly RatingRow[], options: ReplayOptions): Promise<ReplayResult> {
   const {
     mode, trainFraction = 0.8, k = 10, algorithm = 'implicit-als', params = {}, retrainEvery = 5000, windows = 10,
-    signals = 'flat', halfLifeDays = DEFAULT_HALF_LIFE_DAYS,
+    signals = 'flat', halfLifeDays = DEFAULT_HALF_LIFE_DAYS, blend = DEFAULT_CONFIG.blend,
   } = options;
   checkOptions(mode, trainFraction, k, retrainEvery, windows);
   checkSignals(signals, halfLifeDays, options.weight);
@@ -133,7 +171,7 @@ export async function replay(rows: readonly RatingRow[], options: ReplayOptions)
   probe.dispose();
   const explicit = isExplicit(algorithm as Algorithm);
   const weight = signals === 'flat' ? (options.weight ?? (explicit ? (row: RatingRow) => row.value : () => 1)) : (row: RatingRow) => row.value;
-  const config = engineConfig(algorithm as Algorithm, params, signals, halfLifeDays);
+  const config = { ...engineConfig(algorithm as Algorithm, params, signals, halfLifeDays), blend };
 
   // Array.prototype.sort is stable, so events with equal timestamps keep file order.
   const events = [...rows].sort((a, b) => a.timestamp - b.timestamp);
@@ -151,6 +189,7 @@ export async function replay(rows: readonly RatingRow[], options: ReplayOptions)
   const store = SqliteStore.open(':memory:');
   const engine = await Engine.open(store, config, () => now);
   try {
+    if (options.items) await engine.upsertItems(options.items.map((item) => ({ itemId: item.itemId, categories: item.categories })));
     for (let t = 0; t < trainCount; t += IMPORT_BATCH) await engine.importFeedback(events.slice(t, Math.min(t + IMPORT_BATCH, trainCount)).map(toEvent));
     now = events[trainCount - 1].timestamp;
     const fitStart = performance.now();
@@ -164,12 +203,30 @@ export async function replay(rows: readonly RatingRow[], options: ReplayOptions)
       items.add(row.item);
     };
     for (let t = 0; t < trainCount; t++) see(events[t]);
+    // Events per user so far, in every mode (a static model does not learn, but the user lived on).
+    const lived = new Map<string, number>();
+    for (let t = 0; t < trainCount; t++) lived.set(events[t].user, (lived.get(events[t].user) ?? 0) + 1);
+    const cohortOf = new Uint8Array(testCount);
+    // What lists lean on: popularity as distinct training users per item (eval's novelty ranks).
+    const usersOf = new Map<string, Set<string>>();
+    for (let t = 0; t < trainCount; t++) {
+      const { item, user } = events[t];
+      let users = usersOf.get(item);
+      if (!users) usersOf.set(item, (users = new Set()));
+      users.add(user);
+    }
+    const rankOf = popularityRanks(new Map([...usersOf].map(([item, users]) => [item, users.size])));
+    const shown = new Set<string>();
+    let rankSum = 0, slots = 0;
 
     const gains = new Float64Array(testCount);
     let repeatEvents = 0, unknownItemEvents = 0, coldUserEvents = 0, retrains = 0, busyMs = 0;
     for (let j = 0; j < testCount; j++) {
       const e = events[trainCount + j];
       now = e.timestamp;
+      const before = lived.get(e.user) ?? 0;
+      lived.set(e.user, before + 1);
+      cohortOf[j] = REPLAY_COHORTS.findIndex((c) => before >= c.minEvents && before <= c.maxEvents);
       const start = performance.now();
       const model = engine.servingModel!;
       if (!model.hasProfile(e.user)) coldUserEvents++;
@@ -177,6 +234,11 @@ export async function replay(rows: readonly RatingRow[], options: ReplayOptions)
       if (!model.hasItem(e.item)) unknownItemEvents++;
       const recs = (await engine.recommend(e.user, { n: k })).recommendations;
       const rank = recs.findIndex((r) => r.itemId === e.item) + 1;
+      for (const r of recs) {
+        shown.add(r.itemId);
+        rankSum += rankOf(r.itemId);
+      }
+      slots += recs.length;
       gains[j] = rank > 0 ? 1 / Math.log2(rank + 1) : 0;
 
       if (mode !== 'static') {
@@ -210,6 +272,10 @@ export async function replay(rows: readonly RatingRow[], options: ReplayOptions)
       unknownItemEvents,
       coldUserEvents,
       retrains,
+      blend,
+      cohorts: REPLAY_COHORTS.map((c, index) => ({ cohort: c.cohort, ...summariseWhere(gains, cohortOf, index) })),
+      coverage: shown.size / new Set(events.map((e) => e.item)).size,
+      popularityRank: slots > 0 ? rankSum / slots : NaN,
       trainSeconds,
       eventsPerSecond: busyMs > 0 ? testCount / (busyMs / 1000) : Infinity,
       msPerEvent: busyMs / testCount,
@@ -263,6 +329,18 @@ function summarise(gains: Float64Array, from: number, to: number): { hitRate: nu
     ndcg += gains[j];
   }
   return { hitRate: hits / (to - from), ndcg: ndcg / (to - from) };
+}
+
+/** Hit-rate and NDCG over the events of one cohort (0 when it has none). */
+function summariseWhere(gains: Float64Array, cohortOf: Uint8Array, cohort: number): { events: number; hitRate: number; ndcg: number } {
+  let events = 0, hits = 0, ndcg = 0;
+  for (let j = 0; j < gains.length; j++) {
+    if (cohortOf[j] !== cohort) continue;
+    events++;
+    if (gains[j] > 0) hits++;
+    ndcg += gains[j];
+  }
+  return { events, hitRate: events > 0 ? hits / events : 0, ndcg: events > 0 ? ndcg / events : 0 };
 }
 
 /** `count` contiguous slices of near-equal size (fewer when there are fewer events). */

@@ -27,9 +27,13 @@ export const scoredItem = z
     itemId: z.string(),
     score: z.number(),
     because: z
-      .array(z.object({ itemId: z.string(), weight: z.number() }))
+      .array(z.union([z.object({ itemId: z.string(), weight: z.number() }), z.object({ category: z.string(), weight: z.number() })]))
       .optional()
-      .meta({ description: "With `explain=true`: the user's items that pushed this score most, with their contribution" }),
+      .meta({
+        description:
+          "With `explain=true`: the user's items that pushed this score most, with their contribution; for a short history's " +
+          "blended list also the user's categories, each with its share (0–1) of the score",
+      }),
   })
   .meta({ id: 'ScoredItem' });
 

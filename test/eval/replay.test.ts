@@ -33,6 +33,18 @@ describe('replay: hand-computed toy with the popular model, k = 2', () => {
     expect(r.repeatEvents).toBe(0);
     expect(r.unknownItemEvents).toBe(0);
     expect(r.windows.map((w) => [w.events, w.hitRate, w.ndcg])).toEqual([[1, 1, 1], [1, 0, 0], [1, 1, 1 / Math.log2(3)]]);
+    // Cohorts count the user's events before each one, test events included even in static mode:
+    // (u3, b) after 1, (u4, c) after 0, (u3, c) after 2.
+    expect(r.cohorts).toEqual([
+      { cohort: 'new', events: 1, hitRate: 0, ndcg: 0 },
+      { cohort: '1-5', events: 2, hitRate: 1, ndcg: expect.closeTo((1 + 1 / Math.log2(3)) / 2, 12) },
+      { cohort: '6-20', events: 0, hitRate: 0, ndcg: 0 },
+      { cohort: '>20', events: 0, hitRate: 0, ndcg: 0 },
+    ]);
+    // Shown: [b, c], [a, b], [b, c] → 3 of the 4 items; training users per item a 3, b 2, c 1, d 1
+    // → ranks a 1, b 2, c 3, d 3; slots (2 + 3) + (1 + 2) + (2 + 3) = 13 over 6.
+    expect(r.coverage).toBeCloseTo(3 / 4, 12);
+    expect(r.popularityRank).toBeCloseTo(13 / 6, 12);
   });
 
   it('fold-in: the event just ingested is excluded next time', async () => {

@@ -92,7 +92,9 @@ describe('HTTP API over the real engine', () => {
     expect(explained.status).toBe(200);
     expect(explained.body.recommendations.map((r: { itemId: string }) => r.itemId)).toEqual(['h1']);
     const history = new Set((await store.userFeedback('hu1')).map((e) => e.itemId));
-    for (const b of explained.body.recommendations[0].because) expect(history.has(b.itemId)).toBe(true);
+    // Item reasons are the user's items; a short history's blend adds the category it leans on.
+    for (const b of explained.body.recommendations[0].because) expect('itemId' in b ? history.has(b.itemId) : b.category === 'horror').toBe(true);
+    expect(explained.body.recommendations[0].because).toContainEqual({ category: 'horror', weight: expect.any(Number) });
     const bad = await call('GET', '/v1/users/hu1/recommendations?diversity=2', undefined, null);
     expect(bad.status).toBe(400);
     expect(bad.body.error.field).toBe('diversity');
