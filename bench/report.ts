@@ -293,6 +293,49 @@ function genericSection(name: string, f: Json): string {
   return `### ${name}\n\n${f.machine ? machineLine(f) : ''}${method}\n\n${tables.length ? tables.join('\n\n') : '_(no tabular data)_'}`;
 }
 
+/** Every algorithm's accuracy beside what its lists lean on: coverage and the mean popularity rank of what it shows. */
+function accuracySection(f: Json): string {
+  const rows = (f.results as Json[]).map((m) => [
+    m.protocol,
+    m.algorithm,
+    m.rmse === null ? '–' : m.rmse.toFixed(4),
+    m.precision.toFixed(4),
+    m.recall.toFixed(4),
+    m.ndcg.toFixed(4),
+    m.map.toFixed(4),
+    m.hit_rate.toFixed(4),
+    m.coverage.toFixed(4),
+    Number.isFinite(m.novelty) ? m.novelty.toFixed(0) : '–',
+    secs(m.fit_seconds),
+  ]);
+  return (
+    `### Accuracy\n\n${machineLine(f)}\n\n${f.dataset}: ${f.method}. k = 10. Coverage: share of the catalog shown to anyone; ` +
+    'popularity rank: mean rank by training popularity of the items shown (1 = the most popular; higher = further into the long tail).\n\n' +
+    table(['protocol', 'algorithm', 'rmse', 'precision', 'recall', 'ndcg', 'map', 'hit rate', 'coverage', 'popularity rank', 'fit'], rows)
+  );
+}
+
+/** The blend's and EASE's effect by history length (bench/cohorts.ts). */
+function cohortsSection(f: Json): string {
+  const results = f.results as Json[];
+  const cohorts = (results[0]?.cohorts ?? []) as Json[];
+  const rows = results.map((r) => [
+    r.algorithm,
+    r.mode,
+    r.blend ? 'on' : 'off',
+    r.hitRate.toFixed(4),
+    r.ndcg.toFixed(4),
+    ...(r.cohorts as Json[]).map((c) => c.hitRate.toFixed(4)),
+    r.coverage.toFixed(3),
+    r.popularityRank.toFixed(0),
+  ]);
+  const events = cohorts.map((c) => `${c.cohort}: ${int(c.events)}`).join(', ');
+  return (
+    `### Replay by history length: blend and EASE\n\n${machineLine(f)}\n\n${f.method} Test events per cohort (events the user had before): ${events}.\n\n` +
+    table(['algorithm', 'mode', 'blend', 'hit-rate@10', 'NDCG@10', ...cohorts.map((c) => `hit-rate ${c.cohort}`), 'coverage', 'popularity rank'], rows)
+  );
+}
+
 // ---- assemble ----
 
 const SECTIONS: Array<[string, (f: Json) => string]> = [
@@ -303,6 +346,8 @@ const SECTIONS: Array<[string, (f: Json) => string]> = [
   ['memory', memorySection],
   ['retrain', retrainSection],
   ['replay', replaySection],
+  ['cohorts', cohortsSection],
+  ['accuracy', accuracySection],
 ];
 
 function buildReport(dir: string): string {
@@ -322,9 +367,8 @@ function buildReport(dir: string): string {
       parts.push(`### ${name}\n\n_(bench/results/${name}.json could not be rendered: ${(error as Error).message})_`);
     }
   }
-  if (data.has('accuracy')) parts.push(genericSection('Accuracy', data.get('accuracy')!));
   for (const [name, f] of data) {
-    if (name === 'run' || name === 'accuracy' || SECTIONS.some(([s]) => s === name)) continue;
+    if (name === 'run' || SECTIONS.some(([s]) => s === name)) continue;
     parts.push(genericSection(name, f));
   }
   if (data.has('run')) parts.push(runSection(data.get('run')!));

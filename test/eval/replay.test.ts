@@ -279,6 +279,41 @@ describe('replay --signals (CLI)', () => {
   });
 });
 
+describe('replay --blend (CLI)', () => {
+  const { rows, trainFraction } = switchers();
+  const tmp = tempDir();
+  const file = tmp.write('switchers.csv', ['user,item,value,timestamp', ...rows.map((r) => `${r.user},${r.item},${r.value},${r.timestamp}`)].join('\n') + '\n');
+  const items = tmp.write('items.jsonl', ['a0', 'a1', 'a2', 'b0', 'b1'].map((itemId) => JSON.stringify({ itemId, categories: [itemId[0].toUpperCase()] })).join('\n') + '\n');
+  const args = ['replay', '--events', file, '--items', items, '--algorithm', 'item-knn', '--k', '1', '--train-fraction', trainFraction.toFixed(4), '--mode', 'fold-in'];
+
+  it('runs with and without the blend, keyed "flat" and "flat+blend", each with its cohorts', async () => {
+    const { code, stdout, stderr } = await cli(...args, '--blend', 'both', '--json');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const json = JSON.parse(stdout.trim().split('\n').at(-1)!);
+    expect(Object.keys(json.signals)).toEqual(['flat', 'flat+blend']);
+    expect(json.signals.flat['fold-in'].blend).toBe(false);
+    expect(json.signals['flat+blend']['fold-in'].blend).toEqual({ historyItems: 20 });
+    // The three test events: s1 after 3 events, s2 after 2 and 3: all in the 1-5 cohort.
+    for (const run of ['flat', 'flat+blend']) {
+      expect(json.signals[run]['fold-in'].cohorts.map((c: { cohort: string; events: number }) => [c.cohort, c.events])).toEqual([['new', 0], ['1-5', 3], ['6-20', 0], ['>20', 0]]);
+    }
+    const human = await cli(...args, '--blend', 'both', '--blend-history-items', '5');
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/fold-in, flat signals, blend to 5 items/);
+    expect(human.stdout).toMatch(/blend vs none, fold-in \(flat\): hit-rate .*\(new .*, 1-5 .*\)/);
+  });
+
+  it('names a missing or conflicting catalog file', async () => {
+    const missing = await cli(...args.filter((a) => a !== '--items' && a !== items), '--movies', tmp.path('nope.csv'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot read .*nope\.csv: no such file/);
+    const both = await cli(...args, '--movies', items);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(/--items: give item categories with --movies or --items, not both/);
+  });
+});
+
 describe('replay: rules', () => {
   it.each([0, 1, -0.5, 1.5, NaN])('rejects trainFraction %s', async (trainFraction) => {
     await expect(replay(TOY, { mode: 'static', trainFraction })).rejects.toThrow(/trainFraction/);
