@@ -60,3 +60,16 @@ function sortLongRow(indices: Int32Array, values: Float32Array, start: number, e
     values[start + t] = vals[order[t]];
   }
 }
+
+/** The user → items matrix with row `u` emptied. */
+export function withoutRow(byUser: Csr, u: number): Csr {
+  const start = byUser.indptr[u];
+  const gone = byUser.indptr[u + 1] - start;
+  const indptr = byUser.indptr.map((x, r) => (r > u ? x - gone : x));
+  const cut = <T extends Int32Array | Float32Array>(a: T) => {
+    const out = a.slice(0, a.length - gone) as T;
+    out.set(a.subarray(start + gone), start);
+    return out;
+  };
+  return { rows: byUser.rows, indptr, indices: cut(byUser.indices), values: cut(byUser.values) };
+}

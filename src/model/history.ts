@@ -57,3 +57,30 @@ export function toRow(pairs: Array<[number, number]>, combine: 'last' | 'sum'): 
   const values = Float32Array.from(indices, (i) => merged.get(i)!);
   return { indices, values };
 }
+
+/**
+ * Users most like user `u` by the cosine of their interaction rows (each user's row from
+ * `history`, co-occurrences through `byItem`, the item → users matrix), best first.
+ */
+export function similarUsersByRows(u: number, n: number, history: History, byItem: Csr, idOf: (user: number) => string): Array<{ userId: string; score: number }> {
+  const row = history.row(u);
+  const dots = new Map<number, number>();
+  for (let t = 0; t < row.indices.length; t++) {
+    const i = row.indices[t];
+    for (let p = byItem.indptr[i]; p < byItem.indptr[i + 1]; p++) {
+      const v = byItem.indices[p];
+      if (v !== u) dots.set(v, (dots.get(v) ?? 0) + row.values[t] * byItem.values[p]);
+    }
+  }
+  const own = norm(row.values);
+  return [...dots]
+    .map(([v, d]) => ({ userId: idOf(v), score: d / (own * norm(history.row(v).values) || 1) }))
+    .sort((a, b) => b.score - a.score || (a.userId < b.userId ? -1 : 1))
+    .slice(0, n);
+}
+
+function norm(values: Float32Array): number {
+  let s = 0;
+  for (let t = 0; t < values.length; t++) s += values[t] * values[t];
+  return Math.sqrt(s);
+}

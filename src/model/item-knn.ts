@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { IdMap } from '../data/id-map.ts';
-import { transpose, type Csr } from '../data/csr.ts';
+import { transpose, withoutRow, type Csr } from '../data/csr.ts';
 import type { Interactions } from '../data/interactions.ts';
 import { UnknownIdError } from '../errors.ts';
 import { accumLength, cosineNeighborsOf, itemNorms, knnScores, touchedLength } from '../wasm/knn.ts';
@@ -8,7 +8,7 @@ import { runInline, runThreaded, shareRows, splitRows, type Call, type Schedule 
 import { DEFAULT_N, checkN, selectRanked, tombstone } from './factor-model.ts';
 import { CoreOwner } from './core-owner.ts';
 import { encodeModel, type ModelState } from './format.ts';
-import { History, toRow, type Row } from './history.ts';
+import { History, similarUsersByRows, toRow, type Row } from './history.ts';
 import { nonNegative, parseParams, seed, threads } from './params.ts';
 import { stepCounter } from './progress.ts';
 import type { Explanation, FitOptions, ModelOptions, Recommender, RecommendOptions, Scored, ScoredUser, UserInteraction } from './types.ts';
@@ -164,21 +164,7 @@ export class ItemKnn extends CoreOwner implements Recommender {
   similarUsers(userId: string, n = DEFAULT_N): ScoredUser[] {
     const u = this.userIndex(userId);
     checkN(n);
-    const byItem = this.byItem!;
-    const row = this.history.row(u);
-    const dots = new Map<number, number>();
-    for (let t = 0; t < row.indices.length; t++) {
-      const i = row.indices[t];
-      for (let p = byItem.indptr[i]; p < byItem.indptr[i + 1]; p++) {
-        const v = byItem.indices[p];
-        if (v !== u) dots.set(v, (dots.get(v) ?? 0) + row.values[t] * byItem.values[p]);
-      }
-    }
-    const own = norm(row.values);
-    return [...dots]
-      .map(([v, d]) => ({ userId: this.users.id(v), score: d / (own * norm(this.history.row(v).values) || 1) }))
-      .sort((a, b) => b.score - a.score || (a.userId < b.userId ? -1 : 1))
-      .slice(0, n);
+    return similarUsersByRows(u, n, this.history, this.byItem!, (v) => this.users.id(v));
   }
 
   /** Item-kNN keeps no user vector: folding in means remembering the history it scores from. */
@@ -371,24 +357,6 @@ function withoutUser(byItem: Csr, u: number): Csr {
   return { rows: byItem.rows, indptr, indices, values };
 }
 
-/** The user → items matrix with row `u` emptied. */
-function withoutRow(byUser: Csr, u: number): Csr {
-  const start = byUser.indptr[u];
-  const gone = byUser.indptr[u + 1] - start;
-  const indptr = byUser.indptr.map((x, r) => (r > u ? x - gone : x));
-  const cut = <T extends Int32Array | Float32Array>(a: T) => {
-    const out = a.slice(0, a.length - gone) as T;
-    out.set(a.subarray(start + gone), start);
-    return out;
-  };
-  return { rows: byUser.rows, indptr, indices: cut(byUser.indices), values: cut(byUser.values) };
-}
-
-function norm(values: Float32Array): number {
-  let s = 0;
-  for (let t = 0; t < values.length; t++) s += values[t] * values[t];
-  return Math.sqrt(s);
-}
 
 /**
  * Cumulative work of the items, in the indptr form splitRows takes (item i's is prefix[i+1] −
