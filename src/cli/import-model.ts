@@ -1,13 +1,13 @@
 import { Option, type Command } from 'commander';
 import { resolveConfig } from '../engine/config.ts';
 import { createModel } from '../model/index.ts';
-import { installImportedModel, type ImportedFactors } from '../engine/imported-model.ts';
+import type { ImportedFactors } from '../engine/imported-model.ts';
 import { engineSettings } from './config.ts';
 import { openExisting, withStore } from './engine.ts';
 import { CliError } from './errors.ts';
 import { io, table } from './io.ts';
 import { databaseOption, number } from './options.ts';
-import { readSparkAls, type SparkAlsModel } from './spark-als.ts';
+import type { SparkAlsModel } from './spark-als.ts';
 import { describeModel } from './train.ts';
 
 /** Spark MLlib's defaults (ALS.scala), for what neither the metadata nor a flag says. */
@@ -43,6 +43,8 @@ export function registerImportModel(program: Command): void {
     .action(async (dir: string, options: ImportModelOptions, command: Command) => {
       const { out, err } = io(command);
       const config = resolveConfig(engineSettings(options.config, process.env));
+      // Loaded here, not with the program: the Parquet reader and the engine serve this command only.
+      const [{ readSparkAls }, { installImportedModel }] = await Promise.all([import('./spark-als.ts'), import('../engine/imported-model.ts')]);
       // The files are read and checked before the database is opened: a bad directory changes nothing.
       const spark = await readSparkAls(dir);
       const imported = toLiverec(spark, options, dir, (note) => err(`note: ${note}\n`));

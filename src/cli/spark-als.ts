@@ -79,31 +79,46 @@ async function readFactors(dir: string): Promise<{ side: SparkFactors; rank: num
   const files = partFiles(dir, (name) => name.endsWith('.parquet'));
   if (files.length === 0) throw new DataFormatError(dir, undefined, 'no Parquet part files (*.parquet)');
   const ids: string[] = [];
-  const chunks: Float32Array[] = [];
+  // One block per part file, vectors copied straight in: no array per row to collect.
+  const blocks: Float32Array[] = [];
   let rank = 0;
   for (const file of files) {
     const rows = await readPart(file);
-    for (const { id, features } of rows) {
+    // Set by the first row of all (a bad first row is refused below, before anything is copied).
+    rank ||= rows.length > 0 ? Math.max(lengthOf(rows[0].features), 0) : 0;
+    const block = new Float32Array(rows.length * rank);
+    rows.forEach(({ id, features }, r) => {
       if (!((typeof id === 'number' && Number.isInteger(id)) || typeof id === 'bigint')) {
         throw new DataFormatError(file, undefined, `id ${String(id)} is not an integer`);
       }
-      if (!Array.isArray(features) && !ArrayBuffer.isView(features)) throw new DataFormatError(file, undefined, `id ${id}: features is not a list`);
-      const vector = Float32Array.from(features as ArrayLike<number>);
-      if (vector.length === 0) throw new DataFormatError(file, undefined, `id ${id} has no features`);
-      rank ||= vector.length;
-      if (vector.length !== rank) {
-        throw new DataFormatError(file, undefined, `mismatched ranks: id ${id} has ${vector.length} features where earlier rows have ${rank}`);
+      const length = lengthOf(features);
+      if (length < 0) throw new DataFormatError(file, undefined, `id ${id}: features is not a list`);
+      if (length === 0) throw new DataFormatError(file, undefined, `id ${id} has no features`);
+      if (length !== rank) throw new DataFormatError(file, undefined, `mismatched ranks: id ${id} has ${length} features where earlier rows have ${rank}`);
+      const vector = features as ArrayLike<number>;
+      for (let f = 0; f < rank; f++) {
+        const x = vector[f];
+        if (!Number.isFinite(x)) throw new DataFormatError(file, undefined, `id ${id}: features must be finite numbers (found ${String(x)})`);
+        block[r * rank + f] = x;
       }
-      if (!vector.every(Number.isFinite)) throw new DataFormatError(file, undefined, `id ${id}: features must be finite numbers (found NaN or infinity)`);
       ids.push(String(id));
-      chunks.push(vector);
-    }
+    });
+    blocks.push(block);
   }
   if (ids.length === 0) throw new DataFormatError(dir, undefined, 'the part files hold no rows');
   if (new Set(ids).size !== ids.length) throw new DataFormatError(dir, undefined, `${ids.length - new Set(ids).size} ids appear more than once`);
   const factors = new Float32Array(ids.length * rank);
-  chunks.forEach((vector, r) => factors.set(vector, r * rank));
+  let offset = 0;
+  for (const block of blocks) {
+    factors.set(block, offset);
+    offset += block.length;
+  }
   return { side: { ids, factors }, rank };
+}
+
+/** The length of a `features` value: -1 when it is not a list. */
+function lengthOf(features: unknown): number {
+  return Array.isArray(features) || ArrayBuffer.isView(features) ? (features as ArrayLike<number>).length : -1;
 }
 
 /** The rows of one Parquet file; a file that is not Parquet, or lacks a column, fails naming it. */
