@@ -157,6 +157,25 @@ describe('import-model: an explicit model, training params from the metadata', (
   });
 });
 
+describe('import-model: pseudonymous ids and the legacy list layout', () => {
+  it("stores user ids as the salted server does, and reads Spark's legacy lists", async () => {
+    const db = tmp.path('salted.db');
+    const config = tmp.write('salted.json', JSON.stringify({ engine: { pseudonymSalt: 'a-salt-of-twenty-chars' } }));
+    const model = writeSparkModel(tmp.path('spark-legacy'), { users: USERS, items: ITEMS, lists: 'legacy' });
+    expect((await cli('import-model', model, '--db', db, '--create', '--implicit', '--config', config)).code).toBe(0);
+    const store = SqliteStore.open(db);
+    const engine = await Engine.open(store, { ...(await engineConfig(store, { pseudonymSalt: 'a-salt-of-twenty-chars' })), retrainEvery: 0, retrainMinutes: 0 });
+    try {
+      const { recommendations } = await engine.recommend('2', { n: 1 });
+      expect(recommendations).toEqual([{ itemId: '13', score: expect.closeTo(7, 5) }]);
+      expect(engine.servingModel?.hasUser('2')).toBe(false); // the model holds the pseudonym, never the raw id
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+});
+
 describe('import-model refuses what it cannot serve, naming the problem, and stores nothing', () => {
   const db = tmp.path('refusals.db');
   const broken = (name: string, fixture: { users?: Factors; items?: Factors } = {}) =>

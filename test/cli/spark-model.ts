@@ -18,16 +18,29 @@ export interface SparkModelFixture {
   rowsPerPart?: number;
   /** The metadata JSON line; an ALSModel's by default (rank only, no training params). */
   metadata?: Record<string, unknown>;
+  /** `legacy`: the list layout Spark writes with spark.sql.parquet.writeLegacyFormat=true. */
+  lists?: 'standard' | 'legacy';
 }
 
-/** Spark's schema for a DataFrame of (Int, Array[Float]): the three-level LIST of the Parquet spec. */
-const SPARK_SCHEMA: NonNullable<Parameters<typeof parquetWriteBuffer>[0]['schema']> = [
-  { name: 'spark_schema', num_children: 2 },
-  { name: 'id', type: 'INT32', repetition_type: 'REQUIRED' },
-  { name: 'features', repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST' },
-  { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-  { name: 'element', type: 'FLOAT', repetition_type: 'REQUIRED' },
-];
+type Schema = NonNullable<Parameters<typeof parquetWriteBuffer>[0]['schema']>;
+
+/** Spark's schemas for a DataFrame of (Int, Array[Float]): the Parquet spec's three-level LIST, or Spark's legacy one. */
+const SPARK_SCHEMAS: Record<'standard' | 'legacy', Schema> = {
+  standard: [
+    { name: 'spark_schema', num_children: 2 },
+    { name: 'id', type: 'INT32', repetition_type: 'REQUIRED' },
+    { name: 'features', repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST' },
+    { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+    { name: 'element', type: 'FLOAT', repetition_type: 'REQUIRED' },
+  ],
+  legacy: [
+    { name: 'spark_schema', num_children: 2 },
+    { name: 'id', type: 'INT32', repetition_type: 'REQUIRED' },
+    { name: 'features', repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST' },
+    { name: 'bag', repetition_type: 'REPEATED', num_children: 1 },
+    { name: 'array', type: 'FLOAT', repetition_type: 'OPTIONAL' },
+  ],
+};
 
 /** The metadata ALSModel.save writes: its own params only, and the rank. */
 export function alsModelMetadata(rank: number): Record<string, unknown> {
@@ -44,8 +57,9 @@ export function alsModelMetadata(rank: number): Record<string, unknown> {
 
 export function writeSparkModel(dir: string, fixture: SparkModelFixture): string {
   const rank = Object.values(fixture.users)[0].length;
-  writeFactors(join(dir, 'userFactors'), fixture.users, fixture.rowsPerPart ?? 2);
-  writeFactors(join(dir, 'itemFactors'), fixture.items, fixture.rowsPerPart ?? 2);
+  const schema = SPARK_SCHEMAS[fixture.lists ?? 'standard'];
+  writeFactors(join(dir, 'userFactors'), fixture.users, fixture.rowsPerPart ?? 2, schema);
+  writeFactors(join(dir, 'itemFactors'), fixture.items, fixture.rowsPerPart ?? 2, schema);
   const metadata = join(dir, 'metadata');
   mkdirSync(metadata, { recursive: true });
   writeFileSync(join(metadata, 'part-00000'), JSON.stringify(fixture.metadata ?? alsModelMetadata(rank)) + '\n');
@@ -54,25 +68,25 @@ export function writeSparkModel(dir: string, fixture: SparkModelFixture): string
 }
 
 /** One side: part files of `rowsPerPart` rows each, named as Spark names them (an empty side: one file of no rows, as Spark writes). */
-export function writeFactors(dir: string, factors: Factors, rowsPerPart: number): void {
+export function writeFactors(dir: string, factors: Factors, rowsPerPart: number, schema = SPARK_SCHEMAS.standard): void {
   mkdirSync(dir, { recursive: true });
   const rows = Object.entries(factors).map(([id, vector]) => ({ id: Number(id), vector }));
   for (let part = 0; part === 0 || part * rowsPerPart < rows.length; part++) {
     const slice = rows.slice(part * rowsPerPart, (part + 1) * rowsPerPart);
     const name = `part-${String(part).padStart(5, '0')}-8d2b0c1e-3f4a-4b5c-9d6e-7f8091a2b3c4-c000.snappy.parquet`;
-    writeFileSync(join(dir, name), new Uint8Array(parquetPart(slice)));
+    writeFileSync(join(dir, name), new Uint8Array(parquetPart(slice, schema)));
     writeFileSync(join(dir, `.${name}.crc`), 'crc');
   }
   writeFileSync(join(dir, '_SUCCESS'), '');
 }
 
-function parquetPart(rows: Array<{ id: number; vector: number[] }>): ArrayBuffer {
+function parquetPart(rows: Array<{ id: number; vector: number[] }>, schema: Schema): ArrayBuffer {
   return parquetWriteBuffer({
     columnData: [
       { name: 'id', data: rows.map((r) => r.id) },
       { name: 'features', data: rows.map((r) => r.vector) },
     ],
-    schema: SPARK_SCHEMA,
+    schema,
     codec: 'SNAPPY',
   });
 }
