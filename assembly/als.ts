@@ -276,6 +276,10 @@ function woodburyMax(k: i32): i32 {
  * n ≤ woodburyMax(k) with λ > 0, alpha ≥ 0, the Woodbury identity around B = YᵀY + λI = UᵀU:
  * with z_j = U⁻ᵀ(√(c_j − 1)·y_j) and c = U⁻ᵀb, x = U⁻¹(c − Z(I + ZᵀZ)⁻¹Zᵀc), an n×n system.
  * If B itself is not numerically definite (a clamped pivot), the call uses the first way only.
+ *
+ * With `weighted` set, a row's λ is lambda × its count of positive entries (ALS-WR weighting, as
+ * Spark MLlib does): B then differs per row, so only the first way is used, and a row without a
+ * positive entry gets zeros (its right side is 0).
  */
 export function alsImplicitSolveCholesky(
   indptr: usize,
@@ -288,6 +292,7 @@ export function alsImplicitSolveCholesky(
   k: i32,
   lambda: f32,
   alpha: f32,
+  weighted: bool,
   outFactors: usize,
   scratch: usize,
 ): void {
@@ -304,14 +309,15 @@ export function alsImplicitSolveCholesky(
   const diag = buf + (rs << 2);
   const x = diag + rs;
   // Woodbury is only set up when a row first needs it; B = G + λI is definite for λ > 0.
-  let nWood = lambda > 0 && alpha >= 0 ? woodburyMax(k) : 0;
+  let nWood = lambda > 0 && alpha >= 0 && !weighted ? woodburyMax(k) : 0;
   let haveB = false;
   for (let r = rowStart; r < rowEnd; r++) {
     const begin = i32At(indptr, r);
     const end = i32At(indptr, r + 1);
     const out = outFactors + <usize>r * stride;
     const n = end - begin;
-    if (n <= 0) {
+    const positive = weighted ? positives(values, begin, end) : 1;
+    if (n <= 0 || positive == 0) {
       zero(out, k);
       continue;
     }
@@ -324,7 +330,7 @@ export function alsImplicitSolveCholesky(
       implicitWoodbury(indices, values, begin, n, other, k, alpha, UB, out, area);
       continue;
     }
-    loadGram(A, S, gram, k, lambda);
+    loadGram(A, S, gram, k, weighted ? lambda * <f32>positive : lambda);
     memory.fill(buf, 0, rs << 2);
     for (let e = begin; e < end; e += 4) {
       const take = min(4, end - e);
@@ -359,6 +365,13 @@ export function alsImplicitSolveCholesky(
     backSubUpper(A, S, k, A + stride, rs, x);
     copyF32(out, x, k);
   }
+}
+
+/** How many of the entries [begin, end) are positive (preference 1). */
+function positives(values: usize, begin: i32, end: i32): i32 {
+  let count = 0;
+  for (let e = begin; e < end; e++) if (f32At(values, e) > 0) count++;
+  return count;
 }
 
 /** A (k rows of stride S floats) = G + λI with zero columns k..S−1; G is k×k, row stride k. */
@@ -456,7 +469,8 @@ function implicitWoodbury(
  * alsImplicitSolveCholesky, warm-started from the current contents of outFactors row r (the
  * previous iterate, or the current/zero vector for fold-in). The k×k matrix is never formed:
  * A·v = YᵀY·v + Σ_j (c_j − 1)(y_j·v) y_j + λv costs O(k² + n_r·k) instead of O(n_r·k²), and a
- * good warm start needs only a few steps. An empty row gets zeros.
+ * good warm start needs only a few steps. An empty row gets zeros; `weighted` as in
+ * alsImplicitSolveCholesky.
  */
 export function alsImplicitSolveCG(
   indptr: usize,
@@ -469,6 +483,7 @@ export function alsImplicitSolveCG(
   k: i32,
   lambda: f32,
   alpha: f32,
+  weighted: bool,
   cgSteps: i32,
   outFactors: usize,
   scratch: usize,
@@ -482,13 +497,15 @@ export function alsImplicitSolveCG(
     const begin = i32At(indptr, r);
     const end = i32At(indptr, r + 1);
     const x = outFactors + <usize>r * stride;
-    if (begin >= end) {
+    const positive = weighted ? positives(values, begin, end) : 1;
+    if (begin >= end || positive == 0) {
       zero(x, k);
       continue;
     }
+    const rowLambda = weighted ? lambda * <f32>positive : lambda;
     // res = b − A·x in one pass over the entries: Σ_j [c_j p_j − (c_j − 1)(y_j·x)] y_j − (YᵀY + λI)·x.
     matVec(gram, x, res, k);
-    axpy(lambda, x, res, k);
+    axpy(rowLambda, x, res, k);
     scale(-1, res, k);
     for (let e = begin; e < end; e++) {
       const y = other + <usize>i32At(indices, e) * stride;
@@ -503,7 +520,7 @@ export function alsImplicitSolveCG(
     for (let step = 0; step < cgSteps; step++) {
       if (rs < CG_EPS) break;
       matVec(gram, dir, adir, k);
-      axpy(lambda, dir, adir, k);
+      axpy(rowLambda, dir, adir, k);
       for (let e = begin; e < end; e++) {
         const extra = alpha * Mathf.abs(f32At(values, e));
         if (extra == 0) continue;

@@ -271,9 +271,9 @@ const mlSize = (d: Interactions) =>
       `alsImplicitSolveCG (${label} half-sweep)`, `${target.rows.toLocaleString('en-US')} rows, ${cgSteps} CG steps; ${mlSize(data)}`,
       () => {
         gram(core, other.factors, other.rows, K, g);
-        alsImplicitSolveCG(core, csr, 0, target.rows, other.factors, g, K, reg, alpha, cgSteps, target.factors, scratch);
+        alsImplicitSolveCG(core, csr, 0, target.rows, other.factors, g, K, reg, alpha, false, cgSteps, target.factors, scratch);
       },
-      () => alsImplicitSolveCGRef(hostCsr, 0, target.rows, other.init, gramRef(other.init, other.rows, K), K, reg, alpha, cgSteps, refOut),
+      () => alsImplicitSolveCGRef(hostCsr, 0, target.rows, other.init, gramRef(other.init, other.rows, K), K, reg, alpha, false, cgSteps, refOut),
       { before: reset, check: () => maxAbsDiff(core.f32(target.factors, target.rows * K), refOut), note: 'includes the YᵀY (gram) of the other side, as each training half-sweep does' },
     );
   }

@@ -10,6 +10,7 @@ import { registerDemo } from './cli/demo.ts';
 import { reportError } from './cli/errors.ts';
 import { registerEval } from './cli/eval.ts';
 import { registerImport } from './cli/import.ts';
+import { registerImportModel } from './cli/import-model.ts';
 import { registerRecommend } from './cli/recommend.ts';
 import { registerReplay } from './cli/replay.ts';
 import { registerServe } from './cli/serve.ts';
@@ -40,6 +41,7 @@ export function buildProgram(output: Output = standard): Command {
   registerTune(program);
   registerReplay(program);
   registerImport(program);
+  registerImportModel(program);
   registerTrain(program);
   registerRecommend(program);
   registerServe(program);

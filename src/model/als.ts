@@ -17,6 +17,11 @@ const schema = z
     /** Weighted λ (ALS-WR): each row's penalty is reg × its number of ratings. */
     reg: nonNegative(0.1),
     regBias: nonNegative(0.1),
+    /**
+     * false: plain ALS-WR factorisation, no global mean and no biases, as Spark MLlib's explicit
+     * ALS (set on models imported from Spark). Predictions are then not clipped to the rating scale.
+     */
+    biases: z.boolean().default(true),
     initStd: nonNegative(0.1),
     seed: seed(),
     threads: threads(),
@@ -34,7 +39,8 @@ export type AlsParams = z.output<typeof schema>;
 export class Als extends FactorModel<AlsParams> {
   readonly algorithm = 'als' as const;
   constructor(params: Record<string, unknown> = {}, options: ModelOptions = {}) {
-    super(parseParams(schema, params), true, 'last', options);
+    const parsed = parseParams(schema, params);
+    super(parsed, parsed.biases, 'last', options);
   }
 
   protected initialize(data: Interactions): void {

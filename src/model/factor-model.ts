@@ -159,7 +159,16 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
 
   hasProfile(userId: string): boolean {
     const u = this.hasUser(userId) ? this.users.ids.get(userId) : -1;
-    return u >= 0 && this.history.row(u).indices.length > 0;
+    return u >= 0 && this.profiled(u);
+  }
+
+  /**
+   * Whether user row `u` has something to recommend from: interactions, or a vector learned
+   * elsewhere without them (the users of a model imported from Spark). A fold-in over nothing,
+   * a quarantine and an erasure leave neither.
+   */
+  private profiled(u: number): boolean {
+    return this.history.row(u).indices.length > 0 || this.core.f32(this.users.row(u), this.params.factors).some((x) => x !== 0);
   }
 
   hasItem(itemId: string): boolean {
@@ -305,7 +314,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
     const users: string[] = [];
     const rows: number[] = [];
     for (let u = 0; u < size; u += stride) {
-      if (this.history.row(u).indices.length === 0) continue;
+      if (!this.profiled(u)) continue;
       users.push(this.users.ids.id(u));
       rows.push(u);
     }

@@ -15,6 +15,11 @@ const schema = z
     factors: factors(64),
     iterations: iterations(15),
     reg: nonNegative(50),
+    /**
+     * Scale each row's reg by its number of positive entries (ALS-WR weighting), as Spark MLlib's
+     * ALS does: set on models imported from Spark, so fold-in and retraining keep its objective.
+     */
+    weightedReg: z.boolean().default(false),
     /** Confidence is 1 + alpha·|weight|; negative weights mean "not this". */
     alpha: nonNegative(5),
     /** Conjugate-gradient steps per row and sweep; 0 selects the exact Cholesky solve. */
@@ -92,11 +97,11 @@ export class ImplicitAls extends FactorModel<ImplicitAlsParams> {
 
   /** Computes YᵀY of `other` here (once, on the calling thread), then one solve call per range. */
   private halfSweep(csr: Csr, ranges: Array<Array<[number, number]>>, target: Side, other: Side, g: number, scratch: number[]): Call[][] {
-    const { factors: k, reg, alpha, cgSteps } = this.params;
+    const { factors: k, reg, alpha, weightedReg, cgSteps } = this.params;
     gram(this.core, other.factors, other.size, k, g);
     return ranges.map((own, t) =>
       own.map(([start, end]) => {
-        const rows = [csr.indptr, csr.indices, csr.values, start, end, other.factors, g, k, reg, alpha];
+        const rows = [csr.indptr, csr.indices, csr.values, start, end, other.factors, g, k, reg, alpha, weightedReg ? 1 : 0];
         return cgSteps > 0
           ? { fn: 'alsImplicitSolveCG', args: [...rows, cgSteps, target.factors, scratch[t]] }
           : { fn: 'alsImplicitSolveCholesky', args: [...rows, target.factors, scratch[t]] };
@@ -130,12 +135,14 @@ export class ImplicitAls extends FactorModel<ImplicitAlsParams> {
 
   protected solveRow(row: Row, other: Side, out: number, _outBias: number): void {
     const g = other === this.items ? this.itemGramMatrix() : this.userGram();
-    solveImplicitRow(this.core, row, other, g, this.params.factors, this.params.reg, this.params.alpha, out);
+    solveImplicitRow(this.core, row, other, g, this.params.factors, this.params.reg, this.params.alpha, this.params.weightedReg, out);
   }
 
   protected contributions(user: number, item: number): Array<{ item: number; weight: number }> {
     this.itemGram64 ??= Float64Array.from(this.core.f32(this.itemGramMatrix(), this.params.factors ** 2));
-    return explainImplicit(this.core, this.history.row(user), this.items, item, this.itemGram64, this.params.reg, this.params.alpha);
+    const row = this.history.row(user);
+    const reg = this.params.weightedReg ? this.params.reg * row.values.filter((v) => v > 0).length : this.params.reg;
+    return explainImplicit(this.core, row, this.items, item, this.itemGram64, reg, this.params.alpha);
   }
 
   /**

@@ -34,25 +34,29 @@ export function solveExplicitRow(
 
 /**
  * Implicit-feedback solve for one row. Exact (Cholesky): at k×k it costs about what a few CG
- * steps do, and a live profile should not depend on where a warm start left it.
+ * steps do, and a live profile should not depend on where a warm start left it. `weighted`: λ
+ * times the row's positive entries (see alsImplicitSolveCholesky).
  */
-export function solveImplicitRow(core: Core, row: Row, other: Side, gram: number, k: number, lambda: number, alpha: number, out: number): void {
-  withRow(core, row, k, (csr, scratch) => alsImplicitSolveCholesky(core, csr, 0, 1, other.factors, gram, k, lambda, alpha, out, scratch));
+export function solveImplicitRow(
+  core: Core, row: Row, other: Side, gram: number, k: number, lambda: number, alpha: number, weighted: boolean, out: number,
+): void {
+  withRow(core, row, k, (csr, scratch) => alsImplicitSolveCholesky(core, csr, 0, 1, other.factors, gram, k, lambda, alpha, weighted, out, scratch));
 }
 
 /**
  * Explicit models: the user vector [p; b] is A⁻¹ Σ_j y_j t_j with y_j = [q_j; 1] and
  * t_j = r_j − μ − b_j, so item i's score splits exactly into per-item terms
- * ([q_i; 1]ᵀ A⁻¹ y_j) · t_j. λ values here are totals (already multiplied by any count weighting).
+ * ([q_i; 1]ᵀ A⁻¹ y_j) · t_j; without biases y_j = q_j and t_j = r_j − μ. λ values here are
+ * totals (already multiplied by any count weighting).
  */
 export function explainLinear(
   core: Core, row: Row, items: Side, item: number, mean: number, lambda: number, lambdaBias: number,
 ): Array<{ item: number; weight: number }> {
   const k = items.k;
-  const m = k + 1;
+  const m = items.withBias ? k + 1 : k;
   const a = new Float64Array(m * m);
   for (let f = 0; f < k; f++) a[f * m + f] = lambda;
-  a[m * m - 1] = lambdaBias;
+  if (items.withBias) a[m * m - 1] = lambdaBias;
   const ys = Array.from(row.indices, (j) => augmented(core, items, j));
   for (const y of ys) addOuter(a, m, y, 1);
   const w = choleskySolve(cholesky(a, m), m, augmented(core, items, item));
@@ -86,9 +90,10 @@ export function explainImplicit(
   });
 }
 
+/** [q; 1] for a side with biases (the bias's coefficient), else q. */
 function augmented(core: Core, side: Side, index: number): Float64Array {
-  const y = new Float64Array(side.k + 1);
+  const y = new Float64Array(side.withBias ? side.k + 1 : side.k);
   y.set(core.f32(side.row(index), side.k));
-  y[side.k] = 1;
+  if (side.withBias) y[side.k] = 1;
   return y;
 }

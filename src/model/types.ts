@@ -143,7 +143,10 @@ export interface Recommender {
   explain(userId: string, itemId: string, n?: number): Explanation;
   /** Whether the user/item is known. */
   hasUser(userId: string): boolean;
-  /** Whether the user is known and has at least one interaction to recommend from. */
+  /**
+   * Whether the user is known and has something to recommend from: at least one interaction, or
+   * (factor models) a vector learned elsewhere, as the users of an imported model have.
+   */
   hasProfile(userId: string): boolean;
   hasItem(itemId: string): boolean;
   /** The user's items as the model knows them (training data or the last fold-in). */

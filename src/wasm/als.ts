@@ -16,12 +16,12 @@ interface AlsExports {
   ): void;
   alsImplicitSolveCG(
     indptr: number, indices: number, values: number, rowStart: number, rowEnd: number,
-    other: number, gram: number, k: number, lambda: number, alpha: number, cgSteps: number,
+    other: number, gram: number, k: number, lambda: number, alpha: number, weighted: number, cgSteps: number,
     outFactors: number, scratch: number,
   ): void;
   alsImplicitSolveCholesky(
     indptr: number, indices: number, values: number, rowStart: number, rowEnd: number,
-    other: number, gram: number, k: number, lambda: number, alpha: number,
+    other: number, gram: number, k: number, lambda: number, alpha: number, weighted: number,
     outFactors: number, scratch: number,
   ): void;
   alsScratchFloats(k: number): number;
@@ -65,13 +65,15 @@ export function alsExplicitSolve(
 /**
  * Implicit ALS (confidence 1 + alpha·|w|, preference w > 0) by `cgSteps` conjugate-gradient steps,
  * warm-started from the current outFactors rows. `gramPtr` is YᵀY of `other` (see `gram`).
+ * `weighted`: each row's λ is lambda × its positive entries (ALS-WR, Spark MLlib's weighting);
+ * a row without one gets zeros.
  */
 export function alsImplicitSolveCG(
   core: Core, csr: Csr, rowStart: number, rowEnd: number, other: number, gramPtr: number, k: number,
-  lambda: number, alpha: number, cgSteps: number, outFactors: number, scratch: number,
+  lambda: number, alpha: number, weighted: boolean, cgSteps: number, outFactors: number, scratch: number,
 ): void {
   api(core).alsImplicitSolveCG(
-    csr.indptr, csr.indices, csr.values, rowStart, rowEnd, other, gramPtr, k, lambda, alpha, cgSteps,
+    csr.indptr, csr.indices, csr.values, rowStart, rowEnd, other, gramPtr, k, lambda, alpha, weighted ? 1 : 0, cgSteps,
     outFactors, scratch,
   );
 }
@@ -79,10 +81,10 @@ export function alsImplicitSolveCG(
 /** The exact implicit ALS solve (same system as alsImplicitSolveCG), by Cholesky. */
 export function alsImplicitSolveCholesky(
   core: Core, csr: Csr, rowStart: number, rowEnd: number, other: number, gramPtr: number, k: number,
-  lambda: number, alpha: number, outFactors: number, scratch: number,
+  lambda: number, alpha: number, weighted: boolean, outFactors: number, scratch: number,
 ): void {
   api(core).alsImplicitSolveCholesky(
-    csr.indptr, csr.indices, csr.values, rowStart, rowEnd, other, gramPtr, k, lambda, alpha, outFactors, scratch,
+    csr.indptr, csr.indices, csr.values, rowStart, rowEnd, other, gramPtr, k, lambda, alpha, weighted ? 1 : 0, outFactors, scratch,
   );
 }
 

@@ -17,24 +17,33 @@ const PARAMS: Record<Exclude<Algorithm, 'popular'>, Record<string, unknown>> = {
   ease: { lambda: 1 },
 };
 
+/** Every algorithm, and the variants that models imported from Spark MLlib use (no biases; reg × positives). */
+const CASES: Record<string, { algorithm: Algorithm; params: Record<string, unknown> }> = {
+  ...Object.fromEntries(Object.entries(PARAMS).map(([algorithm, params]) => [algorithm, { algorithm: algorithm as Algorithm, params }])),
+  'als without biases': { algorithm: 'als', params: { ...PARAMS.als, biases: false } },
+  'implicit-als with weighted reg': { algorithm: 'implicit-als', params: { ...PARAMS['implicit-als'], weightedReg: true } },
+};
+
 const SIZE = 12;
 
-function fitted(algorithm: Algorithm, params = PARAMS[algorithm as keyof typeof PARAMS] ?? {}) {
+function fittedWith(algorithm: Algorithm, params = PARAMS[algorithm as keyof typeof PARAMS] ?? {}) {
   const explicit = isExplicit(algorithm);
   const data = Interactions.from(checkerboard(SIZE, explicit), explicit ? 'last' : 'sum');
   return { model: createModel(algorithm, params).fit(data), data };
 }
 
-describe.each(Object.keys(PARAMS) as Algorithm[])('recommender contract: %s', (algorithm) => {
+describe.each(Object.keys(CASES))('recommender contract: %s', (name) => {
+  const { algorithm, params } = CASES[name];
+  const fitted = () => fittedWith(algorithm, params);
   it('recommends the withheld diagonal item first for every user (checkerboard)', () => {
-    const { model } = fitted(algorithm);
+    const { model } = fitted();
     for (let u = 0; u < SIZE; u++) {
       expect(model.recommend(`u${u}`, { n: 1 })[0].itemId).toBe(`i${u}`);
     }
   });
 
   it('never returns seen or excluded items, honours the filter, sorts by score', () => {
-    const { model } = fitted(algorithm);
+    const { model } = fitted();
     const seen = new Set(model.userHistory('u0').map((x) => x.itemId));
     const recs = model.recommend('u0', { n: SIZE, exclude: ['i0'], filter: (id) => id !== 'i1' });
     const ids = recs.map((r) => r.itemId);
@@ -49,16 +58,16 @@ describe.each(Object.keys(PARAMS) as Algorithm[])('recommender contract: %s', (a
   });
 
   it('is deterministic for a seed and saves → loads bit-exact', () => {
-    const a = fitted(algorithm).model.save();
-    const b = fitted(algorithm).model.save();
+    const a = fitted().model.save();
+    const b = fitted().model.save();
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
     const loaded = loadModel(a);
     expect(Buffer.from(loaded.save()).equals(Buffer.from(a))).toBe(true);
-    expect(loaded.recommend('u3', { n: 5 })).toEqual(fitted(algorithm).model.recommend('u3', { n: 5 }));
+    expect(loaded.recommend('u3', { n: 5 })).toEqual(fitted().model.recommend('u3', { n: 5 }));
   });
 
   it('folds in a new user from a history and personalises at once', () => {
-    const { model } = fitted(algorithm);
+    const { model } = fitted();
     // Likes only even items (except i0): the top recommendation must be i0.
     const history = [2, 4, 6, 8].map((i) => ({ itemId: `i${i}`, value: isExplicit(algorithm) ? 5 : 1 }));
     model.foldInUser('newcomer', history);
@@ -71,7 +80,7 @@ describe.each(Object.keys(PARAMS) as Algorithm[])('recommender contract: %s', (a
   });
 
   it('explains a recommendation with items the user interacted with', () => {
-    const { model } = fitted(algorithm);
+    const { model } = fitted();
     const top = model.recommend('u1', { n: 1 })[0];
     const explanation = model.explain('u1', top.itemId, 3);
     const history = new Set(model.userHistory('u1').map((x) => x.itemId));
@@ -81,7 +90,7 @@ describe.each(Object.keys(PARAMS) as Algorithm[])('recommender contract: %s', (a
   });
 
   it('finds similar items and users, never the item or user itself', () => {
-    const { model } = fitted(algorithm);
+    const { model } = fitted();
     const similar = model.similarItems('i2', 3);
     expect(similar).toHaveLength(3);
     expect(similar.map((s) => s.itemId)).not.toContain('i2');
@@ -93,7 +102,7 @@ describe.each(Object.keys(PARAMS) as Algorithm[])('recommender contract: %s', (a
   });
 
   it('rejects unknown ids and bad n with errors that name the rule', () => {
-    const { model } = fitted(algorithm);
+    const { model } = fitted();
     expect(() => model.recommend('nobody')).toThrow(UnknownIdError);
     expect(() => model.recommend('nobody')).toThrow(/unknown user 'nobody'/);
     expect(() => model.similarItems('no-such-item')).toThrow(/unknown item 'no-such-item'/);
@@ -101,19 +110,19 @@ describe.each(Object.keys(PARAMS) as Algorithm[])('recommender contract: %s', (a
   });
 
   it('refuses to be used before fit', () => {
-    expect(() => createModel(algorithm, PARAMS[algorithm as keyof typeof PARAMS]).recommend('u0')).toThrow(/not fitted/);
+    expect(() => createModel(algorithm, params).recommend('u0')).toThrow(/not fitted/);
   });
 
   it('reports fit progress one step at a time, from 0 to its total, without changing the model', () => {
     const explicit = isExplicit(algorithm);
     const data = Interactions.from(checkerboard(SIZE, explicit), explicit ? 'last' : 'sum');
     const reports: Array<{ done: number; total: number }> = [];
-    const model = createModel(algorithm, PARAMS[algorithm as keyof typeof PARAMS]).fit(data, { onProgress: (p) => reports.push({ ...p }) });
+    const model = createModel(algorithm, params).fit(data, { onProgress: (p) => reports.push({ ...p }) });
     // ALS: a half-sweep per step; SVD: an epoch; item-kNN: a chunk of items (one per item here);
     // EASE: the Gram, two per block of 128 items, the final step.
     const total = STEPS[algorithm as keyof typeof STEPS];
     expect(reports).toEqual(Array.from({ length: total + 1 }, (_, done) => ({ done, total })));
-    expect(Buffer.from(model.save()).equals(Buffer.from(fitted(algorithm).model.save()))).toBe(true);
+    expect(Buffer.from(model.save()).equals(Buffer.from(fitted().model.save()))).toBe(true);
   });
 });
 
@@ -149,7 +158,7 @@ describe('model input validation', () => {
   });
 
   it('rejects truncated or foreign model files', () => {
-    const bytes = fitted('als').model.save();
+    const bytes = fittedWith('als').model.save();
     expect(() => loadModel(bytes.subarray(0, bytes.length - 10))).toThrow(/truncated/);
     expect(() => loadModel(new TextEncoder().encode('hello world, not a model'))).toThrow(/LVRC/);
   });

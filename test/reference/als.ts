@@ -123,13 +123,25 @@ function implicitRhs(csr: CsrArrays, r: number, other: Vec, k: number, alpha: nu
   return b;
 }
 
+/**
+ * A row's λ: lambda, or with `weighted` lambda × its positive entries (ALS-WR, as Spark MLlib).
+ * Null when the row is solved as zeros: no entries, or weighted with no positive one.
+ */
+function implicitRowLambda(csr: CsrArrays, r: number, lambda: number, weighted: boolean): number | null {
+  let positives = 0;
+  for (let e = csr.indptr[r]; e < csr.indptr[r + 1]; e++) if (csr.values[e] > 0) positives++;
+  if (csr.indptr[r] >= csr.indptr[r + 1] || (weighted && positives === 0)) return null;
+  return weighted ? lambda * positives : lambda;
+}
+
 /** Exact implicit ALS half-sweep: the system is formed explicitly and solved by Cholesky. */
 export function alsImplicitSolveCholeskyRef(
   csr: CsrArrays, rowStart: number, rowEnd: number, other: Vec, gram: Vec, k: number,
-  lambda: number, alpha: number, outFactors: Out,
+  lambda: number, alpha: number, weighted: boolean, outFactors: Out,
 ): void {
   for (let r = rowStart; r < rowEnd; r++) {
-    if (csr.indptr[r] >= csr.indptr[r + 1]) {
+    const rowLambda = implicitRowLambda(csr, r, lambda, weighted);
+    if (rowLambda === null) {
       for (let a = 0; a < k; a++) outFactors[r * k + a] = 0;
       continue;
     }
@@ -137,7 +149,7 @@ export function alsImplicitSolveCholeskyRef(
     for (let c = 0; c < k; c++) {
       const unit = new Float64Array(k);
       unit[c] = 1;
-      const col = implicitApply(csr, r, other, gram, k, lambda, alpha, unit);
+      const col = implicitApply(csr, r, other, gram, k, rowLambda, alpha, unit);
       for (let a = 0; a < k; a++) A[a * k + c] = col[a];
     }
     const x = choleskySolveRef(A, implicitRhs(csr, r, other, k, alpha), k);
@@ -148,23 +160,24 @@ export function alsImplicitSolveCholeskyRef(
 /** Implicit ALS half-sweep by cgSteps CG steps warm-started from outFactors' current rows. */
 export function alsImplicitSolveCGRef(
   csr: CsrArrays, rowStart: number, rowEnd: number, other: Vec, gram: Vec, k: number,
-  lambda: number, alpha: number, cgSteps: number, outFactors: Out,
+  lambda: number, alpha: number, weighted: boolean, cgSteps: number, outFactors: Out,
 ): void {
   const dotv = (u: Float64Array, v: Float64Array) => u.reduce((s, ui, i) => s + ui * v[i], 0);
   for (let r = rowStart; r < rowEnd; r++) {
-    if (csr.indptr[r] >= csr.indptr[r + 1]) {
+    const rowLambda = implicitRowLambda(csr, r, lambda, weighted);
+    if (rowLambda === null) {
       for (let a = 0; a < k; a++) outFactors[r * k + a] = 0;
       continue;
     }
     const x = new Float64Array(k);
     for (let a = 0; a < k; a++) x[a] = outFactors[r * k + a];
     const b = implicitRhs(csr, r, other, k, alpha);
-    const ax = implicitApply(csr, r, other, gram, k, lambda, alpha, x);
+    const ax = implicitApply(csr, r, other, gram, k, rowLambda, alpha, x);
     const res = b.map((bi, i) => bi - ax[i]);
     const dir = Float64Array.from(res);
     let rs = dotv(res, res);
     for (let step = 0; step < cgSteps && rs >= 1e-20; step++) {
-      const adir = implicitApply(csr, r, other, gram, k, lambda, alpha, dir);
+      const adir = implicitApply(csr, r, other, gram, k, rowLambda, alpha, dir);
       const curvature = dotv(dir, adir);
       if (!(curvature > 0)) break;
       const a = rs / curvature;

@@ -222,9 +222,9 @@ describe('alsImplicitSolve', () => {
     const { core, W, csr, Y, yPtr, G, gPtr, scratch } = setup(k);
     const outPtr = core.allocF32(N_USERS * k);
     core.f32(outPtr, N_USERS * k).fill(SENTINEL);
-    alsImplicitSolveCholesky(core, csr, start, end, yPtr, gPtr, k, lambda, alpha, outPtr, scratch.ptr);
+    alsImplicitSolveCholesky(core, csr, start, end, yPtr, gPtr, k, lambda, alpha, false, outPtr, scratch.ptr);
     const want = new Float64Array(N_USERS * k).fill(SENTINEL);
-    alsImplicitSolveCholeskyRef(W, start, end, Y, G, k, lambda, alpha, want);
+    alsImplicitSolveCholeskyRef(W, start, end, Y, G, k, lambda, alpha, false, want);
     const got = core.f32(outPtr, N_USERS * k);
     expect(relError(got.subarray(start * k, end * k), want.subarray(start * k, end * k))).toBeLessThan(2e-4);
     expect(got.subarray(0, start * k).every((v) => v === SENTINEL)).toBe(true);
@@ -236,9 +236,9 @@ describe('alsImplicitSolve', () => {
   it.each(KS)('CG (3 steps, warm start) matches the reference, rows in range only (k=%i)', (k) => {
     const { core, W, csr, Y, yPtr, G, gPtr, X0, scratch } = setup(k);
     const outPtr = core.putF32(X0);
-    alsImplicitSolveCG(core, csr, start, end, yPtr, gPtr, k, lambda, alpha, 3, outPtr, scratch.ptr);
+    alsImplicitSolveCG(core, csr, start, end, yPtr, gPtr, k, lambda, alpha, false, 3, outPtr, scratch.ptr);
     const want = Float64Array.from(X0);
-    alsImplicitSolveCGRef(W, start, end, Y, G, k, lambda, alpha, 3, want);
+    alsImplicitSolveCGRef(W, start, end, Y, G, k, lambda, alpha, false, 3, want);
     const got = core.f32(outPtr, N_USERS * k);
     expect(relError(got.subarray(start * k, end * k), want.subarray(start * k, end * k))).toBeLessThan(2e-4);
     // It did move: the warm start is not the answer.
@@ -253,8 +253,8 @@ describe('alsImplicitSolve', () => {
     const { core, csr, yPtr, gPtr, X0, scratch } = setup(k);
     const cgPtr = core.putF32(X0);
     const exactPtr = core.allocF32(N_USERS * k);
-    alsImplicitSolveCG(core, csr, 0, N_USERS, yPtr, gPtr, k, lambda, alpha, 3 * k + 10, cgPtr, scratch.ptr);
-    alsImplicitSolveCholesky(core, csr, 0, N_USERS, yPtr, gPtr, k, lambda, alpha, exactPtr, scratch.ptr);
+    alsImplicitSolveCG(core, csr, 0, N_USERS, yPtr, gPtr, k, lambda, alpha, false, 3 * k + 10, cgPtr, scratch.ptr);
+    alsImplicitSolveCholesky(core, csr, 0, N_USERS, yPtr, gPtr, k, lambda, alpha, false, exactPtr, scratch.ptr);
     expect(relError(core.f32(cgPtr, N_USERS * k), core.f32(exactPtr, N_USERS * k))).toBeLessThan(1e-3);
   });
 });
@@ -339,9 +339,9 @@ describe('implicit ALS sweeps', () => {
       : [m.items, N_ITEMS, m.X, N_USERS, m.Y];
     gram(m.core, fixed, nFixed, k, m.gramPtr);
     if (cgSteps > 0) {
-      alsImplicitSolveCG(m.core, csr, 0, rows, fixed, m.gramPtr, k, lambda, alpha, cgSteps, out, m.scratch);
+      alsImplicitSolveCG(m.core, csr, 0, rows, fixed, m.gramPtr, k, lambda, alpha, false, cgSteps, out, m.scratch);
     } else {
-      alsImplicitSolveCholesky(m.core, csr, 0, rows, fixed, m.gramPtr, k, lambda, alpha, out, m.scratch);
+      alsImplicitSolveCholesky(m.core, csr, 0, rows, fixed, m.gramPtr, k, lambda, alpha, false, out, m.scratch);
     }
   }
 
@@ -382,9 +382,9 @@ describe('implicit ALS sweeps', () => {
       const vec = m.core.putF32(before.subarray(u * k, (u + 1) * k));
       const row = putCsr(m.core, oneRow(m.byUser, u));
       if (cgSteps > 0) {
-        alsImplicitSolveCG(m.core, row, 0, 1, m.Y, m.gramPtr, k, lambda, alpha, cgSteps, vec, m.scratch);
+        alsImplicitSolveCG(m.core, row, 0, 1, m.Y, m.gramPtr, k, lambda, alpha, false, cgSteps, vec, m.scratch);
       } else {
-        alsImplicitSolveCholesky(m.core, row, 0, 1, m.Y, m.gramPtr, k, lambda, alpha, vec, m.scratch);
+        alsImplicitSolveCholesky(m.core, row, 0, 1, m.Y, m.gramPtr, k, lambda, alpha, false, vec, m.scratch);
       }
       expect(Array.from(m.core.f32(vec, k))).toEqual(Array.from(m.x().subarray(u * k, (u + 1) * k)));
     }
