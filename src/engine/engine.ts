@@ -87,6 +87,7 @@ export class Engine implements EngineApi {
     const [items, flagged] = await Promise.all([store.listItems(), store.flaggedUsers()]);
     const engine = new Engine(store, config, clock, trainer, new Trainer(), { items, flagged });
     try {
+      await engine.privacy.start();
       await Ingest.countPopularity(store, engine.config, engine.popularity);
       if (store.replication) {
         engine.replica = await ReplicaSync.start(store, engine.ingest, engine.profiles, engine.privacy, engine.retraining, engine.warnings);

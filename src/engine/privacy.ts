@@ -38,11 +38,17 @@ export class Privacy {
     private readonly clock: () => number,
   ) {
     retraining.onSwap = (serving) => this.reapply(serving);
-    if (config.retentionDays > 0) {
-      void this.pruneExpired();
-      this.retention = setInterval(() => void this.pruneExpired(), DAY_MS);
-      this.retention.unref();
-    }
+  }
+
+  /**
+   * Retention: prunes expired feedback now — awaited when the engine opens, so nothing past
+   * retention is counted or served even on a store that answers asynchronously — then daily.
+   */
+  async start(): Promise<void> {
+    if (this.config.retentionDays <= 0) return;
+    await this.pruneExpired();
+    this.retention = setInterval(() => void this.pruneExpired(), DAY_MS);
+    this.retention.unref();
   }
 
   /** Erases one (stored) user id; `subject` is what the audit log records instead of the id. */

@@ -149,5 +149,7 @@ describe('privacy', () => {
     open.push({ engine: reopened, store: SqliteStore.open(':memory:') });
     expect(await store.countFeedback()).toBe(0);
     expect((await store.auditLog())[0]).toMatchObject({ action: 'retention-prune', detail: { removed: 219, olderThanDays: 30 } });
+    // Pruned before the engine counted popularity: nothing expired ranks the cold-start list.
+    expect(reopened.popular({ n: 3 })).toEqual([]);
   });
 });
