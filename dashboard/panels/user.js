@@ -182,7 +182,7 @@ export function userPanel(root, { onItem, onMissingKey, onShown }) {
 
   /** Renders the list; `changes` (from compare) marks new and moved items. */
   async function renderRecommendations({ recommendations, modelVersion }, changes) {
-    const ids = recommendations.flatMap((r) => [r.itemId, ...(Array.isArray(r.because) ? r.because : []).map((b) => b.itemId)]);
+    const ids = recommendations.flatMap((r) => [r.itemId, ...(Array.isArray(r.because) ? r.because : []).filter((b) => b.itemId !== undefined).map((b) => b.itemId)]);
     const titles = await titlesOf(ids);
     // An older server ignores explain=true: say so once rather than on every row.
     const explained = recommendations.some((r) => r.because !== undefined);
@@ -219,15 +219,22 @@ export function userPanel(root, { onItem, onMissingKey, onShown }) {
     if (contributions === 'pending') return note('Loading the explanation…');
     if (contributions === undefined) return note('No explanation for this item.');
     if (!contributions.length) return note('Popular pick: no personal signal behind it.');
-    const total = contributions.reduce((sum, c) => sum + Math.abs(c.weight), 0) || 1;
+    // Item reasons are the model's; category reasons come from a short history's blend and are
+    // already shares of the score.
+    const items = contributions.filter((c) => c.itemId !== undefined);
+    const interests = contributions.filter((c) => c.category !== undefined);
+    const total = items.reduce((sum, c) => sum + Math.abs(c.weight), 0) || 1;
     return h('p', { class: 'because', 'data-testid': 'because' },
-      h('span', { class: 'because-label', text: 'Because of' }),
-      contributions.map((c) => {
+      items.length ? h('span', { class: 'because-label', text: 'Because of' }) : null,
+      items.map((c) => {
         const share = `${c.weight < 0 ? '−' : ''}${percent(Math.abs(c.weight) / total)}`;
         const effect = c.weight < 0 ? 'pulled the score down' : 'pushed the score up';
         return h('span', { class: `because-item ${c.weight < 0 ? 'negative' : ''}`, title: `${effect}: contribution ${num(c.weight)}` },
           titles.get(c.itemId) ?? c.itemId, h('span', { class: 'share', text: ` ${share}` }));
       }),
+      interests.length ? h('span', { class: 'because-label', text: 'Interest in' }) : null,
+      interests.map((c) => h('span', { class: 'because-interest', 'data-testid': 'because-category', title: `share of the score from this interest (short history): ${percent(c.weight)}` },
+        c.category, h('span', { class: 'share', text: ` ${percent(c.weight)}` }))),
     );
   }
 
