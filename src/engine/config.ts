@@ -41,6 +41,11 @@ export interface EngineConfig {
   pseudonymSalt: string | null;
   /** Feedback older than this many days (by arrival) is pruned daily; 0 keeps everything. */
   retentionDays: number;
+  /**
+   * Ranked lists kept for repeat reads (see list-cache.ts), counted in items over all users —
+   * about 100 bytes each — least recently read users dropped first. 0 = every read ranks.
+   */
+  listCacheItems: number;
 }
 
 /** The settings an engine runs with when `Engine.open` is given none. */
@@ -67,6 +72,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   segments: 8,
   pseudonymSalt: null,
   retentionDays: 0,
+  listCacheItems: 500_000,
 };
 
 /** What `Engine.open` takes: any subset of `EngineConfig`, per signal type too; the rest comes from `DEFAULT_CONFIG`. */

@@ -1,4 +1,5 @@
 import { isExplicit } from '../model/index.ts';
+import type { Recommender } from '../model/types.ts';
 import { NotFoundError } from '../store/errors.ts';
 import type { Store } from '../store/types.ts';
 import type { Catalog } from './catalog.ts';
@@ -15,9 +16,9 @@ const EXPLAIN_ITEMS = 3;
 
 /**
  * The read verbs: recommendations for users and anonymous sessions, similar items and users,
- * popularity. Owns no state: it reads the serving model (folding a stale user in first), the
- * catalog's filters and the popularity ranking for cold start. Every id here is already the
- * stored one (pseudonymised at the engine's edge); `rawUserId` is echoed back as the client sent it.
+ * popularity. Owns no state: it reads the serving model (folding a stale user in first) or the
+ * user's cached list (LivingProfiles.lists), the catalog's filters and the popularity ranking for
+ * cold start. Every id here is already the stored one (pseudonymised at the engine's edge); `rawUserId` is echoed back as the client sent it.
  */
 export class Serving {
   constructor(
@@ -43,15 +44,8 @@ export class Serving {
     const model = this.state.model;
     let recommendations: ScoredItem[];
     if (model && personal()) {
-      const reshow = request.reshowAfterDays !== undefined;
-      const since = this.clock() - (request.reshowAfterDays ?? 0) * DAY_MS;
-      const exclude = [...(request.exclude ?? []), ...(reshow ? history.filter((e) => e.timestamp >= since).map((e) => e.itemId) : [])];
-      const pool = model.recommend(userId, {
-        n: poolSize(request.n, request.diversity ?? 0),
-        exclude,
-        excludeSeen: !reshow,
-        filter: this.catalog.filter(request.categories, request.excludeCategories),
-      });
+      // Re-showing seen items ranks another pool; the common read comes from the user's cached list.
+      const pool = request.reshowAfterDays === undefined ? this.profiles.lists.pool(model, userId, request) : this.reshowPool(model, userId, request, history);
       recommendations = diversify(pool, request.n, request.diversity ?? 0, this.catalog);
       if (request.explain) recommendations = recommendations.map((r) => ({ ...r, because: model.explain(userId, r.itemId, EXPLAIN_ITEMS).contributions }));
     } else {
@@ -117,6 +111,17 @@ export class Serving {
     const allowed = this.catalog.filter(request.categories, request.excludeCategories);
     const pool = this.popularity.top(poolSize(request.n, request.diversity ?? 0), (id) => !exclude.has(id) && (!allowed || allowed(id)));
     return diversify(pool, request.n, request.diversity ?? 0, this.catalog);
+  }
+
+  /** The candidates when seen items may come back: only those seen within `reshowAfterDays` stay out. */
+  private reshowPool(model: Recommender, userId: string, request: RecommendRequest, history: Event[]): ScoredItem[] {
+    const since = this.clock() - (request.reshowAfterDays ?? 0) * DAY_MS;
+    return model.recommend(userId, {
+      n: poolSize(request.n, request.diversity ?? 0),
+      exclude: [...(request.exclude ?? []), ...history.filter((e) => e.timestamp >= since).map((e) => e.itemId)],
+      excludeSeen: false,
+      filter: this.catalog.filter(request.categories, request.excludeCategories),
+    });
   }
 
   /** The user's stored events; none for an unknown user (nothing is read or cached for a stranger). */
