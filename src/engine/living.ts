@@ -137,12 +137,8 @@ export class LivingProfiles {
     return this.histories.cachedUsers();
   }
 
-  /**
-   * Erasure: nothing about the user stays cached. Every ranked list goes too: erasing a user
-   * moves other users' scores (item-kNN similarities, the item vectors re-solved without them).
-   */
+  /** Erasure: nothing about the user stays cached (privacy drops the ranked lists, which erasure moves for everyone). */
   forget(userId: string): void {
-    this.lists.clear();
     this.histories.evict(userId);
     this.flagged.delete(userId);
     this.stale.delete(userId);

@@ -84,6 +84,8 @@ export class Privacy {
     const serving = this.state.current;
     serving?.baseline?.forget(userId);
     if (serving?.model.hasUser(userId)) serving.model.forgetUser(userId);
+    // Item-kNN re-derives its similarities without the user: every list may move.
+    this.profiles.lists.clear();
     this.profiles.forget(userId);
     this.ingest.forget(userId);
   }
