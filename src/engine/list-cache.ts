@@ -75,8 +75,7 @@ export class ListCache {
     if (filtered) return model.recommend(userId, { n: size, exclude, filter });
     // Deep enough that the exclusions cannot leave it short.
     const depth = Math.max(size + exclude.size, cached?.items.length ?? 0);
-    // Frozen: a caller that changed an item in place would change every later answer.
-    const items = model.recommend(userId, { n: depth, filter }).map((item) => Object.freeze(item));
+    const items = model.recommend(userId, { n: depth, filter });
     this.store(userId, { items, complete: items.length < depth });
     return pick(items, size, exclude, undefined);
   }
@@ -121,13 +120,16 @@ export class ListCache {
   }
 }
 
-/** The first `size` items of `items` that are neither excluded nor filtered out. */
+/**
+ * Copies of the first `size` items of `items` that are neither excluded nor filtered out: the
+ * caller owns what it gets (a later step or a client may change a score in place), the cache
+ * keeps its own.
+ */
 function pick(items: ScoredItem[], size: number, exclude: Set<string>, filter: ((itemId: string) => boolean) | undefined): ScoredItem[] {
-  if (exclude.size === 0 && !filter) return items.slice(0, size);
   const out: ScoredItem[] = [];
-  for (const item of items) {
+  for (const { itemId, score } of items) {
     if (out.length === size) break;
-    if (!exclude.has(item.itemId) && (!filter || filter(item.itemId))) out.push(item);
+    if (!exclude.has(itemId) && (!filter || filter(itemId))) out.push({ itemId, score });
   }
   return out;
 }

@@ -90,6 +90,13 @@ describe('cached lists', () => {
     expect((await t.counts()).hits - hits).toBe(requests.length - 1);
   });
 
+  it('hand out copies: changing an answer in place leaves the next one alone', async () => {
+    const t = await twins();
+    const first = await t.read('hu1', { n: 3 });
+    first.recommendations[0].score = -1;
+    await t.hit('hu1', { n: 3 });
+  });
+
   it("never come up short: a filter that leaves too few of a cached list ranks with the filter", async () => {
     const t = await twins();
     await t.read('hu1', { n: 2 });
