@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { RecommendRequest } from '../../engine/types.ts';
 import type { ResponseOf } from '../api.ts';
 import type { AppEnv, RouteDeps } from '../app.ts';
-import { categoryList, daysQuery, diversityQuery, flagQuery, id, idList, nQuery } from '../schemas.ts';
+import { DEFAULT_N, categoryList, daysQuery, diversityQuery, flagQuery, id, idList, nQuery } from '../schemas.ts';
 import { validate, validateIfGiven } from '../validate.ts';
 
 export function userRoutes({ engine }: RouteDeps): Hono<AppEnv> {
@@ -10,7 +10,7 @@ export function userRoutes({ engine }: RouteDeps): Hono<AppEnv> {
 
   app.get('/:userId/recommendations', async (c) => {
     const userId = validate(id, c.req.param('userId'), 'userId');
-    const request: RecommendRequest = { n: validate(nQuery, c.req.query('n'), 'n') };
+    const request: RecommendRequest = { n: validateIfGiven(nQuery, c.req.query('n'), 'n') ?? DEFAULT_N };
     const categories = validateIfGiven(categoryList, c.req.queries('category'), 'category');
     const exclude = validateIfGiven(idList, c.req.queries('exclude'), 'exclude');
     // Absent filters stay absent rather than becoming empty lists the engine must special-case.
