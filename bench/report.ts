@@ -133,11 +133,14 @@ function foldinSection(f: Json): string {
 function httpSection(f: Json): string {
   const res = f.results;
   const rows = (res.routes as Json[]).map((r) => [
-    r.route,
+    r.name ?? r.route,
     `**${int(r.requestsPerSecond)}**`,
+    (r.requestsPerSecondByRound as number[] | undefined)?.map(int).join(', ') ?? '–',
     ms(r.latencyMs.p50),
     ms(r.latencyMs.p99),
-    ratio(r.ratioToHelloWorld),
+    `**${ratio(r.ratioToHelloWorld)}**` + (r.ratioToHelloWorldByRound ? ` (${(r.ratioToHelloWorldByRound as number[]).map((x) => x.toFixed(2)).join(', ')})` : ''),
+    r.serverCpuMicrosPerRequest !== undefined ? `${r.serverCpuMicrosPerRequest.toFixed(0)} µs` : '–',
+    r.loadAverage1m ? `${r.loadAverage1m.min.toFixed(1)}–${r.loadAverage1m.max.toFixed(1)}` : '–',
     r.non2xx || r.errors ? `${r.non2xx} non-2xx, ${r.errors} errors` : '–',
   ]);
   const s = res.serverSideAddFeedbackMs;
@@ -150,7 +153,8 @@ function httpSection(f: Json): string {
     ? '\n\nImport through the Store (`store.addFeedback`, batches of 10,000):\n\n' +
       table(['dataset', 'events', 'seconds', 'events/s'], imports.map((r) => [r.dataset, int(r.events), r.storeSeconds.toFixed(2), `**${int(r.eventsPerSecond)}**`]))
     : '';
-  return header('HTTP throughput', f) + '\n' + table(['route', 'req/s', 'p50', 'p99', 'vs hello world', 'failures'], rows) + server + importTable;
+  const columns = ['route', 'req/s', 'by round', 'p50', 'p99', 'vs hello world (by round)', 'server CPU / request', 'load (1 min)', 'failures'];
+  return header('HTTP throughput', f) + '\n' + table(columns, rows) + server + importTable;
 }
 
 function memorySection(f: Json): string {

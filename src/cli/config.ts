@@ -42,6 +42,7 @@ const RULES = {
   pseudonymSalt: 'must be a string of at least 16 characters, or null',
   retentionDays: 'must be a number of days from 0 (keep everything) to 36500',
   blend: 'must be false (off) or an object { "historyItems": integer from 1 to 10000 }',
+  listCacheItems: 'must be an integer number of items ≥ 0 (0 = off)',
 } as const;
 
 const int = (rule: string, min: number, max = Number.MAX_SAFE_INTEGER) => z.number({ error: rule }).int(rule).min(min, rule).max(max, rule);
@@ -67,6 +68,7 @@ const engineSchema = z
     pseudonymSalt: z.string({ error: RULES.pseudonymSalt }).min(16, RULES.pseudonymSalt).nullable(),
     retentionDays: days(RULES.retentionDays),
     blend: z.union([z.literal(false), z.strictObject({ historyItems: int(RULES.blend, 1, 10_000) })], { error: RULES.blend }),
+    listCacheItems: int(RULES.listCacheItems, 0),
   })
   .partial();
 

@@ -14,6 +14,7 @@ export class Catalog {
   private unavailable = 0;
   /** Open recordings of the ids set since they began (see `record`). */
   private readonly recordings = new Set<Set<string>>();
+  private changes = 0;
 
   constructor(records: Iterable<ItemRecord> = []) {
     for (const r of records) this.set(r.itemId, r.categories, r.available);
@@ -21,6 +22,11 @@ export class Catalog {
 
   get size(): number {
     return this.items.size;
+  }
+
+  /** Grows with every `set`: what was derived from the catalog at an older revision may not hold (cached lists). */
+  get revision(): number {
+    return this.changes;
   }
 
   has(itemId: string): boolean {
@@ -32,6 +38,7 @@ export class Catalog {
     if (prev && !prev.available) this.unavailable--;
     if (!available) this.unavailable++;
     this.items.set(itemId, { categories, available });
+    this.changes++;
     for (const ids of this.recordings) ids.add(itemId);
   }
 

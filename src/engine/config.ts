@@ -48,6 +48,11 @@ export interface EngineConfig {
    * distinct items (see blend.ts). false = the model ranks alone.
    */
   blend: BlendSettings | false;
+  /**
+   * Ranked lists kept for repeat reads (see list-cache.ts), counted in items over all users —
+   * about 100 bytes each — least recently read users dropped first. 0 = every read ranks.
+   */
+  listCacheItems: number;
 }
 
 /** The settings an engine runs with when `Engine.open` is given none. */
@@ -75,6 +80,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   pseudonymSalt: null,
   retentionDays: 0,
   blend: { historyItems: 20 },
+  listCacheItems: 500_000,
 };
 
 /** What `Engine.open` takes: any subset of `EngineConfig`, per signal type too; the rest comes from `DEFAULT_CONFIG`. */

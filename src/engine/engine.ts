@@ -228,6 +228,7 @@ export class Engine implements EngineApi {
       items: this.catalog.size,
       feedback,
       quarantinedUsers: this.profiles.quarantined,
+      listCache: this.profiles.lists.counts,
     };
   }
 

@@ -1,10 +1,11 @@
 import { isExplicit } from '../model/index.ts';
-import type { LatentFactors, Recommender } from '../model/types.ts';
+import type { LatentFactors, Recommender, UserInteraction } from '../model/types.ts';
 import type { Store } from '../store/types.ts';
 import type { Catalog } from './catalog.ts';
 import { foldInItemFromFeedback } from './cold-items.ts';
 import type { EngineConfig } from './config.ts';
 import { HistoryCache, type Event } from './history-cache.ts';
+import { ListCache } from './list-cache.ts';
 import type { ServingState } from './serving-state.ts';
 import { userSignals } from './signals.ts';
 
@@ -13,11 +14,13 @@ const MIN_USERS_TO_MOVE_COLD_ITEM = 3;
 /**
  * The living profiles: each user's vector in the serving model kept in step with their stored
  * history. State owned: the recent histories (an LRU over the store), the users whose stored
- * history is newer than their vector (`stale`, folded in on their next request), and the
- * quarantined (`flagged`) users, whose events are stored but not learned from.
+ * history is newer than their vector (`stale`, folded in on their next request), the
+ * quarantined (`flagged`) users, whose events are stored but not learned from, and the ranked
+ * lists read from the vectors (`lists`), dropped here whenever a vector changes.
  */
 export class LivingProfiles {
   readonly histories: HistoryCache;
+  readonly lists: ListCache;
   private readonly stale = new Set<string>();
   private flagged: Set<string>;
   /** Other servers write to the same store: a cached history or vector may be behind the log. */
@@ -35,6 +38,7 @@ export class LivingProfiles {
     flagged: string[],
   ) {
     this.histories = new HistoryCache(store);
+    this.lists = new ListCache(catalog, config.listCacheItems);
     this.flagged = new Set(flagged);
     this.shared = store.replication !== null;
   }
@@ -107,7 +111,7 @@ export class LivingProfiles {
     await this.store.flagUser(userId, reason, at);
     this.flagged.add(userId);
     const model = this.serving.model;
-    if (model?.hasUser(userId)) model.foldInUser(userId, []);
+    if (model?.hasUser(userId)) this.foldIn(model, userId, []);
   }
 
   /** Lifts a quarantine (false when the user is unknown) and folds the user back in. */
@@ -122,7 +126,7 @@ export class LivingProfiles {
   async reloadFlags(): Promise<void> {
     const now = new Set(await this.store.flaggedUsers());
     const model = this.serving.model;
-    for (const userId of now) if (!this.flagged.has(userId) && model?.hasUser(userId)) model.foldInUser(userId, []);
+    for (const userId of now) if (!this.flagged.has(userId) && model?.hasUser(userId)) this.foldIn(model, userId, []);
     const lifted = [...this.flagged].filter((userId) => !now.has(userId));
     this.flagged = now;
     for (const userId of lifted) this.stale.add(userId);
@@ -133,7 +137,7 @@ export class LivingProfiles {
     return this.histories.cachedUsers();
   }
 
-  /** Erasure: nothing about the user stays cached. */
+  /** Erasure: nothing about the user stays cached (privacy drops the ranked lists, which erasure moves for everyone). */
   forget(userId: string): void {
     this.histories.evict(userId);
     this.flagged.delete(userId);
@@ -176,7 +180,13 @@ export class LivingProfiles {
     const model = this.serving.model;
     if (!model || this.flagged.has(userId)) return;
     const history = userSignals(events, this.config, isExplicit(model.algorithm));
-    if (history.length > 0 || model.hasUser(userId)) model.foldInUser(userId, history);
+    if (history.length > 0 || model.hasUser(userId)) this.foldIn(model, userId, history);
+  }
+
+  /** Every change of a user's vector goes through here, so their cached list never outlives it. */
+  private foldIn(model: Recommender, userId: string, history: UserInteraction[]): void {
+    model.foldInUser(userId, history);
+    this.lists.forget(userId);
   }
 
   /**
@@ -193,5 +203,7 @@ export class LivingProfiles {
     const users = new Set(events.map((e) => e.userId)).size;
     if (model.hasItem(itemId) && this.catalog.categories(itemId).length > 0 && users < MIN_USERS_TO_MOVE_COLD_ITEM) return;
     foldInItemFromFeedback(model as Recommender & { latent: LatentFactors }, events, this.config, () => true);
+    // The item's scores moved for every user.
+    this.lists.clear();
   }
 }

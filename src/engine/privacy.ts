@@ -90,6 +90,8 @@ export class Privacy {
     const serving = this.state.current;
     serving?.baseline?.forget(userId);
     if (serving?.model.hasUser(userId)) serving.model.forgetUser(userId);
+    // Item-kNN re-derives its similarities without the user: every list may move.
+    this.profiles.lists.clear();
     this.profiles.forget(userId);
     this.ingest.forget(userId);
   }
@@ -98,6 +100,8 @@ export class Privacy {
     // The baseline finds users through the model's ids, which erasure renames: forget them first.
     for (const userId of users) serving.baseline?.forget(userId);
     await scrubModel(serving.model, this.store, this.config, users, items, new Set(await this.store.flaggedUsers()));
+    // Lists ranked while the items were being re-solved (between its awaits) are of a half-scrubbed model.
+    this.profiles.lists.clear();
   }
 
   /**

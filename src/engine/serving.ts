@@ -2,7 +2,7 @@ import { isExplicit } from '../model/index.ts';
 import type { Recommender, RecommendOptions, Scored } from '../model/types.ts';
 import { NotFoundError } from '../store/errors.ts';
 import type { Store } from '../store/types.ts';
-import { BLEND_CANDIDATES, BLEND_SCAN, blend, modelShare } from './blend.ts';
+import { BLEND_CANDIDATES, BLEND_SCAN, blend, modelShare, type Blended } from './blend.ts';
 import type { Catalog } from './catalog.ts';
 import type { EngineConfig } from './config.ts';
 import type { Event } from './history-cache.ts';
@@ -14,6 +14,10 @@ import type { ServingState } from './serving-state.ts';
 import type { CategoryReason, RecommendRequest, RecommendResult, ScoredItem } from './types.ts';
 
 const DAY_MS = 86_400_000;
+
+type RankOptions = RecommendOptions & { n: number };
+/** A user's ranking: the model's, or a short history's blend (with its category reasons). */
+type Ranker = (options: RankOptions) => Array<Scored & { categories?: CategoryReason[] }>;
 const EXPLAIN_ITEMS = 3;
 
 /**
@@ -48,17 +52,13 @@ export class Serving {
     const model = this.state.model;
     let recommendations: ScoredItem[];
     if (model && personal()) {
-      const reshow = request.reshowAfterDays !== undefined;
-      const since = this.clock() - (request.reshowAfterDays ?? 0) * DAY_MS;
-      const exclude = [...(request.exclude ?? []), ...(reshow ? history.filter((e) => e.timestamp >= since).map((e) => e.itemId) : [])];
-      const options = {
-        n: poolSize(request.n, request.diversity ?? 0),
-        exclude,
-        excludeSeen: !reshow,
-        filter: this.catalog.filter(request.categories, request.excludeCategories),
-      };
-      const share = this.modelShare(userId);
-      const pool = share < 1 && history.length > 0 ? this.blended(model, userId, history, share, options) : model.recommend(userId, options);
+      const rank = this.ranker(model, userId, history);
+      // Re-showing seen items ranks another pool, and a short history is blended afresh on every
+      // read (popularity moves it too); the common read comes from the user's cached list.
+      const pool =
+        request.reshowAfterDays !== undefined ? this.reshowPool(rank, request, history)
+        : this.modelShare(userId) < 1 ? rank({ n: poolSize(request.n, request.diversity ?? 0), exclude: request.exclude, filter: this.catalog.filter(request.categories, request.excludeCategories) })
+        : this.profiles.lists.pool(model, userId, request);
       recommendations = diversify(pool, request.n, request.diversity ?? 0, this.catalog);
       if (request.explain) recommendations = recommendations.map((r) => ({ itemId: r.itemId, score: r.score, because: this.because(model, userId, r) }));
       else recommendations = recommendations.map((r) => ({ itemId: r.itemId, score: r.score }));
@@ -130,29 +130,51 @@ export class Serving {
   /** The model's share of the user's list: below 1 while the history is short and the blend is on. */
   private modelShare(userId: string): number {
     if (!this.config.blend) return 1;
-    return modelShare(this.state.model?.userHistory(userId).length ?? 0, this.config.blend);
+    return modelShare(this.state.model?.historyLength(userId) ?? 0, this.config.blend);
+  }
+
+  /** How the user's candidates are ranked: by the model, or for a short history by the blend. */
+  private ranker(model: Recommender, userId: string, history: Event[]): Ranker {
+    const share = this.modelShare(userId);
+    if (share >= 1 || history.length === 0) return (options) => model.recommend(userId, options);
+    return (options) => this.blended(model, userId, history, share, options);
   }
 
   /**
    * A short history's list: the model's candidates blended with the most popular items in the
-   * user's categories (blend.ts). Users whose items carry no categories get the model's list.
+   * user's categories (blend.ts). Ranks are taken before the request's exclusions, so a blended
+   * list cached and filtered later answers as this does. Users whose items carry no categories
+   * get the model's list.
    */
-  private blended(model: Recommender, userId: string, history: Event[], share: number, options: RecommendOptions & { n: number; exclude: string[] }): Array<Scored & { categories?: CategoryReason[] }> {
-    const fromModel = model.recommend(userId, { ...options, n: Math.max(options.n, BLEND_CANDIDATES) });
-    const interests = categoryWeights(history, this.catalog, this.config);
-    if (interests.size === 0) return fromModel.slice(0, options.n);
-    const skip = new Set(options.exclude);
-    if (options.excludeSeen) for (const e of history) skip.add(e.itemId);
+  private blended(model: Recommender, userId: string, history: Event[], share: number, options: RankOptions): Blended[] {
+    const exclude = new Set(options.exclude);
+    const excludeSeen = options.excludeSeen !== false;
     const { filter } = options;
+    const fromModel = model.recommend(userId, { n: Math.max(options.n + exclude.size, BLEND_CANDIDATES), excludeSeen, filter });
+    const interests = categoryWeights(history, this.catalog, this.config);
+    const kept = (s: Scored) => !exclude.has(s.itemId);
+    if (interests.size === 0) return fromModel.filter(kept).slice(0, options.n).map((s) => ({ ...s, categories: [] }));
+    const seen = new Set(excludeSeen ? history.map((e) => e.itemId) : []);
     const inInterests = (itemId: string) => this.catalog.categories(itemId).some((c) => interests.has(c));
-    const popular = this.popularity.top(BLEND_CANDIDATES, (id) => !skip.has(id) && (!filter || filter(id)) && inInterests(id), BLEND_SCAN);
-    return blend({ model: fromModel, popular, interests, share }, this.catalog).slice(0, options.n);
+    const popular = this.popularity.top(BLEND_CANDIDATES, (id) => !seen.has(id) && (!filter || filter(id)) && inInterests(id), BLEND_SCAN);
+    return blend({ model: fromModel, popular, interests, share }, this.catalog).filter(kept).slice(0, options.n);
   }
 
   /** `because`: the model's item reasons (for items it knows), then a blended item's category reasons. */
   private because(model: Recommender, userId: string, item: Scored & { categories?: CategoryReason[] }): ScoredItem['because'] {
     const fromItems = model.hasItem(item.itemId) ? model.explain(userId, item.itemId, EXPLAIN_ITEMS).contributions : [];
     return [...fromItems, ...(item.categories ?? [])];
+  }
+
+  /** The candidates when seen items may come back: only those seen within `reshowAfterDays` stay out. */
+  private reshowPool(rank: Ranker, request: RecommendRequest, history: Event[]): ScoredItem[] {
+    const since = this.clock() - (request.reshowAfterDays ?? 0) * DAY_MS;
+    return rank({
+      n: poolSize(request.n, request.diversity ?? 0),
+      exclude: [...(request.exclude ?? []), ...history.filter((e) => e.timestamp >= since).map((e) => e.itemId)],
+      excludeSeen: false,
+      filter: this.catalog.filter(request.categories, request.excludeCategories),
+    });
   }
 
   /** The user's stored events; none for an unknown user (nothing is read or cached for a stranger). */

@@ -174,6 +174,8 @@ export interface EngineMetrics {
   /** Stored feedback rows (an exact duplicate is stored once). */
   feedback: number;
   quarantinedUsers: number;
+  /** Reads of a user's personal list since the engine opened: answered from the cached list (hits) or ranked (misses); items cached now. */
+  listCache: { hits: number; misses: number; items: number };
 }
 
 /**

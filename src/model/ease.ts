@@ -298,6 +298,10 @@ export class Ease extends CoreOwner implements Recommender {
     return this.fitted && this.items.has(itemId);
   }
 
+  historyLength(userId: string): number {
+    return this.hasUser(userId) ? this.history.row(this.userIndex(userId)).indices.length : 0;
+  }
+
   userHistory(userId: string): UserInteraction[] {
     const row = this.history.row(this.userIndex(userId));
     return Array.from(row.indices, (i, t) => ({ itemId: this.items.id(i), value: row.values[t] }));

@@ -361,6 +361,10 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
     return this.core.f32(this.items.row(this.itemIndex(itemId)), this.params.factors).slice();
   }
 
+  historyLength(userId: string): number {
+    return this.hasUser(userId) ? this.history.row(this.userIndex(userId)).indices.length : 0;
+  }
+
   userHistory(userId: string): UserInteraction[] {
     const row = this.history.row(this.userIndex(userId));
     return Array.from(row.indices, (i, t) => ({ itemId: this.items.ids.id(i), value: row.values[t] }));

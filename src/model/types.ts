@@ -151,6 +151,8 @@ export interface Recommender {
   hasItem(itemId: string): boolean;
   /** The user's items as the model knows them (training data or the last fold-in). */
   userHistory(userId: string): UserInteraction[];
+  /** How many items the model knows the user for (0 for an unknown user): `userHistory`'s length, without building it. */
+  historyLength(userId: string): number;
   /** Serialises the whole model (params, ids, arrays) to the versioned binary format. */
   save(): Uint8Array;
   /**

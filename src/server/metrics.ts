@@ -40,13 +40,16 @@ export function routeLabel(c: Context): string {
   return routes.find((r) => r.method !== 'ALL')?.path ?? UNMATCHED;
 }
 
-type EngineGauge = 'modelVersion' | 'modelAge' | 'training' | 'trainingProgress' | 'items' | 'feedback' | 'quarantined';
+type EngineGauge = 'modelVersion' | 'modelAge' | 'training' | 'trainingProgress' | 'items' | 'feedback' | 'quarantined' | 'listCacheItems';
 
 export class AppMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'route' | 'method' | 'status'>;
   private readonly latency: Histogram<'route' | 'method' | 'status'>;
   private readonly gauges: Record<EngineGauge, Gauge>;
+  private readonly listReads: Counter<'outcome'>;
+  /** The engine's counts at the last scrape: the counter grows by the difference. */
+  private listCounts = { hits: 0, misses: 0 };
 
   constructor(
     private readonly engine: EngineApi,
@@ -72,7 +75,13 @@ export class AppMetrics {
       items: gauge('liverec_catalog_items', 'Items in the catalog, unavailable ones included.'),
       feedback: gauge('liverec_feedback_rows', 'Feedback rows stored.'),
       quarantined: gauge('liverec_quarantined_users', 'Users whose events are stored but not learned from (flagged as floods).'),
+      listCacheItems: gauge('liverec_list_cache_items', "Items held in the cached ranked lists, over all users."),
     };
+    this.listReads = new Counter({
+      name: 'liverec_list_cache_reads_total', labelNames: ['outcome'] as const, registers,
+      help: "Reads of a user's personal list: outcome \"hit\" (answered from the cached list) or \"miss\" (ranked).",
+    });
+    for (const outcome of ['hit', 'miss']) this.listReads.inc({ outcome }, 0);
     processMemory(registers);
     const { dbPath } = options;
     if (dbPath !== undefined) {
@@ -110,7 +119,7 @@ export class AppMetrics {
 
   /** One engine snapshot per scrape (it counts the feedback table), copied into the gauges. */
   private async readEngine(): Promise<void> {
-    const { model, items, feedback, quarantinedUsers } = await this.engine.metrics();
+    const { model, items, feedback, quarantinedUsers, listCache } = await this.engine.metrics();
     const g = this.gauges;
     g.modelVersion.set(model.version ?? 0);
     // No model, no age: the sample is left out rather than faked as 0 (fresh) or NaN.
@@ -122,6 +131,10 @@ export class AppMetrics {
     g.items.set(items);
     g.feedback.set(feedback);
     g.quarantined.set(quarantinedUsers);
+    g.listCacheItems.set(listCache.items);
+    this.listReads.inc({ outcome: 'hit' }, listCache.hits - this.listCounts.hits);
+    this.listReads.inc({ outcome: 'miss' }, listCache.misses - this.listCounts.misses);
+    this.listCounts = listCache;
   }
 }
 

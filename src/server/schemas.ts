@@ -25,14 +25,17 @@ export const id = z.string().min(1, ID_RULE).max(256, ID_RULE);
  */
 export const newId = id.regex(/^[^\p{Cc}\p{Cs}\p{Zl}\p{Zp}]*$/u, ID_CHARSET_RULE);
 
-/** `n` as a query parameter; absent means 10. */
+/** How many results a request without `n` gets. */
+export const DEFAULT_N = 10;
+
+/** `n` as a query parameter; absent means DEFAULT_N. */
 export const nQuery = z
   .string()
   .regex(/^\d{1,3}$/, N_RULE)
   .transform(Number)
   .pipe(z.number().min(1, N_RULE).max(100, N_RULE))
   .optional()
-  .transform((n) => n ?? 10)
+  .transform((n) => n ?? DEFAULT_N)
   .meta({ description: 'How many results: an integer from 1 to 100; default 10' });
 
 /** `n` in a JSON body; absent means 10. */
@@ -42,7 +45,7 @@ const nBody = z
   .min(1, N_RULE)
   .max(100, N_RULE)
   .optional()
-  .transform((n) => n ?? 10)
+  .transform((n) => n ?? DEFAULT_N)
   .meta({ description: 'How many results: an integer from 1 to 100; default 10' });
 
 /** A comma-separated (or repeated) query parameter; empty means "not given". */

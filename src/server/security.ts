@@ -21,6 +21,7 @@ const headers = secureHeaders({
 export function securityHeaders(): MiddlewareHandler {
   return async (c, next) => {
     await headers(c, next);
-    if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
+    // Set on the response's headers, not with c.header() (see request-id.ts).
+    if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
   };
 }

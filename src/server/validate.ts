@@ -13,6 +13,15 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown, field?:
   throw new InvalidInputError(result.message, result.field);
 }
 
+/**
+ * `validate` for a query parameter a request may leave out: absent is undefined without running
+ * the schema. A read names few of its options, and a zod run per absent one was a tenth of a
+ * cached read's time.
+ */
+export function validateIfGiven<S extends z.ZodType>(schema: S, input: string | string[] | undefined, field: string): z.output<S> | undefined {
+  return input === undefined ? undefined : validate(schema, input, field);
+}
+
 /** Rows checked between two turns of the event loop (a few milliseconds' work). */
 const ROWS_PER_TURN = 200;
 

@@ -77,6 +77,9 @@ describe.each(Object.keys(CASES))('recommender contract: %s', (name) => {
     expect(Number(recs[0].itemId.slice(1)) % 2).toBe(0);
     expect(model.recommendFor(history, { n: 3 })).toEqual(recs);
     expect(model.userHistory('newcomer').map((x) => x.itemId)).toEqual(['i2', 'i4', 'i6', 'i8']);
+    expect(model.historyLength('newcomer')).toBe(4);
+    expect(model.historyLength('u0')).toBe(model.userHistory('u0').length);
+    expect(model.historyLength('nobody')).toBe(0);
   });
 
   it('explains a recommendation with items the user interacted with', () => {

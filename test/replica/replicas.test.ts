@@ -17,7 +17,8 @@ interface Server {
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
-const CONFIG = { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0, floodEventsPerSecond: 1000 };
+// The blend off: the shop's users all have short histories, and the cached-list checks need the model's lists (which are cached).
+const CONFIG = { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0, floodEventsPerSecond: 1000, blend: false } as const;
 let url: string;
 let a: Server;
 let b: Server;
@@ -148,5 +149,59 @@ describe('servers sharing one PostgreSQL database', () => {
     const info = await b.engine.trainNow();
     expect(info.version).toBeGreaterThan(before);
     await within(2000, async () => a.engine.model().version === info.version);
+  });
+
+  it("drops a list this server cached when another server changes what it was ranked from: a post, an item, a quarantine, an erasure", async () => {
+    const ids = (body: { recommendations: Array<{ itemId: string }> }) => body.recommendations.map((r) => r.itemId);
+    const hits = async () => (await b.engine.metrics()).listCache.hits;
+    /** B's answer to a read its cache answered (the read before it filled the cache). */
+    const cachedOnB = async (path: string) => {
+      await b.call('GET', path);
+      const before = await hits();
+      const { body } = await b.call('GET', path);
+      expect(await hits()).toBe(before + 1);
+      return body;
+    };
+    const same = async (path: string) => ids((await b.call('GET', path)).body).join() === ids((await a.call('GET', path)).body).join();
+    // These bounds are liveness limits for the change log's poll (every second), not timings under test.
+    const LIVENESS_MS = 5000;
+
+    // A post on A: B's next read checks the user against the log, so it needs no wait.
+    const hu5 = '/v1/users/hu5/recommendations?n=5';
+    expect(ids(await cachedOnB(hu5))).toContain('h5');
+    expect((await a.call('POST', '/v1/feedback', { userId: 'hu5', itemId: 'h5', type: 'purchase', timestamp: T0 + 30_000_000 })).status).toBe(200);
+    expect(ids((await b.call('GET', hu5)).body)).not.toContain('h5');
+    expect(await same(hu5)).toBe(true);
+
+    // An item retired on A, then one added (placed at its category's mean vector, near the top for a horror fan).
+    const hu6 = '/v1/users/hu6/recommendations?n=5';
+    expect(ids(await cachedOnB(hu6))).toContain('h6');
+    expect((await a.call('DELETE', '/v1/items/h6')).status).toBe(200);
+    await within(LIVENESS_MS, async () => !ids((await b.call('GET', hu6)).body).includes('h6'));
+    expect(ids(await cachedOnB(hu6))).not.toContain('h11');
+    expect((await a.call('POST', '/v1/items', [{ itemId: 'h11', categories: ['horror'] }])).status).toBe(200);
+    await within(LIVENESS_MS, async () => ids((await b.call('GET', hu6)).body).includes('h11'));
+
+    // A quarantine set on A, then lifted on A.
+    const hu7 = '/v1/users/hu7/recommendations?n=3';
+    const personal = await cachedOnB(hu7);
+    await a.store.flagUser('hu7', 'test quarantine', Date.now());
+    await within(LIVENESS_MS, async () => ids((await b.call('GET', hu7)).body).join() !== ids(personal).join());
+    expect((await a.call('POST', '/v1/users/hu7/unflag')).status).toBe(200);
+    await within(LIVENESS_MS, async () => ids((await b.call('GET', hu7)).body).join() === ids(personal).join());
+
+    // An erasure on A: the erased user's list goes at once, the others' once A's scrubbed model reaches B.
+    const au6 = '/v1/users/au6/recommendations?n=3';
+    const au7 = '/v1/users/au7/recommendations?n=10';
+    await cachedOnB(au6);
+    const before = await cachedOnB(au7);
+    expect((await a.call('DELETE', '/v1/users/au6')).status).toBe(200);
+    const popular = (await b.call('GET', '/v1/popular?n=3')).body.recommendations;
+    await within(LIVENESS_MS, async () => JSON.stringify((await b.call('GET', au6)).body.recommendations) === JSON.stringify(popular));
+    await within(LIVENESS_MS, async () => b.engine.model().version === a.engine.model().version);
+    const after = (await b.call('GET', au7)).body;
+    expect(after.recommendations).not.toEqual(before.recommendations);
+    // The same ranking as A's (scores agree to float rounding: A scrubbed its serving model in place, B loaded the saved one).
+    expect(ids(after)).toEqual(ids((await a.call('GET', au7)).body));
   });
 });

@@ -215,7 +215,7 @@ export class FakeEngine implements EngineApi {
 
   async metrics(): Promise<EngineMetrics> {
     this.record('metrics');
-    return { model: { version: MODEL_INFO.version, ageSeconds: 3600, training: false, trainingProgress: null }, items: this.items.size, feedback: 42, quarantinedUsers: 1 };
+    return { model: { version: MODEL_INFO.version, ageSeconds: 3600, training: false, trainingProgress: null }, items: this.items.size, feedback: 42, quarantinedUsers: 1, listCache: { hits: 5, misses: 2, items: 20 } };
   }
 
   /** Wiring, not a call: not recorded, so `calls` stays what the routes asked for. */

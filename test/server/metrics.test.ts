@@ -172,7 +172,12 @@ describe('GET /metrics over HTTP (fake engine)', () => {
     expect(valueOf(samples, 'liverec_catalog_items')).toBe(2);
     expect(valueOf(samples, 'liverec_feedback_rows')).toBe(42);
     expect(valueOf(samples, 'liverec_quarantined_users')).toBe(1);
+    expect(valueOf(samples, 'liverec_list_cache_items')).toBe(20);
+    expect(valueOf(samples, 'liverec_list_cache_reads_total', { outcome: 'hit' })).toBe(5);
+    expect(valueOf(samples, 'liverec_list_cache_reads_total', { outcome: 'miss' })).toBe(2);
     expect(valueOf(samples, 'liverec_db_size_bytes')).toBeUndefined();
+    // Counted, not re-added: a second scrape of the same snapshot shows the same totals.
+    expect(valueOf((await scrape(app)).samples, 'liverec_list_cache_reads_total', { outcome: 'hit' })).toBe(5);
   });
 
   it('turns engine observations into counters and histograms', async () => {
@@ -342,6 +347,17 @@ describe('GET /metrics over the real engine', () => {
     await Promise.all(flood.map((e) => post('/v1/feedback', e)));
     expect((await engine.stats()).quarantinedUsers).toBe(1);
     expect(valueOf((await scrape(app)).samples, 'liverec_quarantined_users')).toBe(1);
+  });
+
+  it("counts reads of a user's list answered from the cache and ranked; a cold user's read is neither", async () => {
+    await post('/v1/items', SHOP_ITEMS);
+    await post('/v1/feedback', shopFeedback());
+    await engine.trainNow();
+    for (const user of ['hu1', 'hu1', 'stranger']) expect((await app.request(`/v1/users/${user}/recommendations?n=5`)).status).toBe(200);
+    const { samples } = await scrape(app);
+    expect(valueOf(samples, 'liverec_list_cache_reads_total', { outcome: 'miss' })).toBe(1);
+    expect(valueOf(samples, 'liverec_list_cache_reads_total', { outcome: 'hit' })).toBe(1);
+    expect(valueOf(samples, 'liverec_list_cache_items')).toBe(5);
   });
 
   it('needs a key when a read key is set', async () => {

@@ -2,26 +2,26 @@ import { Hono } from 'hono';
 import type { RecommendRequest } from '../../engine/types.ts';
 import type { ResponseOf } from '../api.ts';
 import type { AppEnv, RouteDeps } from '../app.ts';
-import { categoryList, daysQuery, diversityQuery, flagQuery, id, idList, nQuery } from '../schemas.ts';
-import { validate } from '../validate.ts';
+import { DEFAULT_N, categoryList, daysQuery, diversityQuery, flagQuery, id, idList, nQuery } from '../schemas.ts';
+import { validate, validateIfGiven } from '../validate.ts';
 
 export function userRoutes({ engine }: RouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.get('/:userId/recommendations', async (c) => {
     const userId = validate(id, c.req.param('userId'), 'userId');
-    const request: RecommendRequest = { n: validate(nQuery, c.req.query('n'), 'n') };
-    const categories = validate(categoryList, c.req.queries('category'), 'category');
-    const exclude = validate(idList, c.req.queries('exclude'), 'exclude');
+    const request: RecommendRequest = { n: validateIfGiven(nQuery, c.req.query('n'), 'n') ?? DEFAULT_N };
+    const categories = validateIfGiven(categoryList, c.req.queries('category'), 'category');
+    const exclude = validateIfGiven(idList, c.req.queries('exclude'), 'exclude');
     // Absent filters stay absent rather than becoming empty lists the engine must special-case.
     if (categories) request.categories = categories;
     if (exclude) request.exclude = exclude;
-    const excludeCategories = validate(categoryList, c.req.queries('excludeCategory'), 'excludeCategory');
+    const excludeCategories = validateIfGiven(categoryList, c.req.queries('excludeCategory'), 'excludeCategory');
     if (excludeCategories) request.excludeCategories = excludeCategories;
-    if (validate(flagQuery, c.req.query('explain'), 'explain')) request.explain = true;
-    const diversity = validate(diversityQuery, c.req.query('diversity'), 'diversity');
+    if (validateIfGiven(flagQuery, c.req.query('explain'), 'explain')) request.explain = true;
+    const diversity = validateIfGiven(diversityQuery, c.req.query('diversity'), 'diversity');
     if (diversity !== undefined) request.diversity = diversity;
-    const reshow = validate(daysQuery, c.req.query('reshowAfterDays'), 'reshowAfterDays');
+    const reshow = validateIfGiven(daysQuery, c.req.query('reshowAfterDays'), 'reshowAfterDays');
     if (reshow !== undefined) request.reshowAfterDays = reshow;
     const { modelVersion, recommendations } = await engine.recommend(userId, request);
     return c.json({ userId, modelVersion, recommendations } satisfies ResponseOf<'recommendations'>);
