@@ -18,7 +18,8 @@ const EXPLAIN_ITEMS = 3;
  * The read verbs: recommendations for users and anonymous sessions, similar items and users,
  * popularity. Owns no state: it reads the serving model (folding a stale user in first) or the
  * user's cached list (LivingProfiles.lists), the catalog's filters and the popularity ranking for
- * cold start. Every id here is already the stored one (pseudonymised at the engine's edge); `rawUserId` is echoed back as the client sent it.
+ * cold start. Every id here is already the stored one (pseudonymised at the engine's edge);
+ * `rawUserId` is echoed back as the client sent it.
  */
 export class Serving {
   constructor(
