@@ -293,12 +293,16 @@ let postResult: RouteResult;
 
 // All three servers run throughout, and the routes take turns over the rounds, so hello world and
 // the reads they are compared with run at the same moments (other jobs share the machine).
-const servers = await Promise.all([
+const starting = await Promise.allSettled([
   startServer(['--mode', 'hello']),
   startServer(['--mode', 'liverec', '--db', mlDb]),
   startServer(['--mode', 'liverec', '--db', mlDb, '--list-cache-items', '0']),
 ]);
+const servers = starting.filter((s): s is PromiseFulfilledResult<Server> => s.status === 'fulfilled').map((s) => s.value);
 try {
+  // One failed to start: the others are stopped (finally) rather than left running.
+  const failed = starting.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
   const [hello, cached, ranking] = servers;
   serverInfo = cached.info;
   console.log(`liverec servers trained in ${Number(cached.info.trainSeconds).toFixed(1)} s and ${Number(ranking.info.trainSeconds).toFixed(1)} s`);

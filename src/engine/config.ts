@@ -50,7 +50,7 @@ export interface EngineConfig {
   blend: BlendSettings | false;
   /**
    * Ranked lists kept for repeat reads (see list-cache.ts), counted in items over all users —
-   * about 100 bytes each — least recently read users dropped first. 0 = every read ranks.
+   * about 85 bytes each at 10 a user — least recently read users dropped first. 0 = every read ranks.
    */
   listCacheItems: number;
 }

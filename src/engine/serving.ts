@@ -22,9 +22,10 @@ const EXPLAIN_ITEMS = 3;
 
 /**
  * The read verbs: recommendations for users and anonymous sessions, similar items and users,
- * popularity. Owns no state: it reads the serving model (folding a stale user in first), the
- * catalog's filters and the popularity ranking for cold start. Every id here is already the
- * stored one (pseudonymised at the engine's edge); `rawUserId` is echoed back as the client sent it.
+ * popularity. Owns no state: it reads the serving model (folding a stale user in first) or the
+ * user's cached list (LivingProfiles.lists), the catalog's filters and the popularity ranking for
+ * cold start. Every id here is already the stored one (pseudonymised at the engine's edge);
+ * `rawUserId` is echoed back as the client sent it.
  */
 export class Serving {
   constructor(
@@ -52,16 +53,17 @@ export class Serving {
     const model = this.state.model;
     let recommendations: ScoredItem[];
     if (model && personal()) {
-      const rank = this.ranker(model, userId, history);
+      const share = this.modelShare(userId);
+      const rank = this.ranker(model, userId, history, share);
       // Re-showing seen items ranks another pool, and a short history is blended afresh on every
       // read (popularity moves it too); the common read comes from the user's cached list.
       const pool =
         request.reshowAfterDays !== undefined ? this.reshowPool(rank, request, history)
-        : this.modelShare(userId) < 1 ? rank({ n: poolSize(request.n, request.diversity ?? 0), exclude: request.exclude, filter: this.catalog.filter(request.categories, request.excludeCategories) })
+        : share < 1 ? rank({ n: poolSize(request.n, request.diversity ?? 0), exclude: request.exclude, filter: this.catalog.filter(request.categories, request.excludeCategories) })
         : this.profiles.lists.pool(model, userId, request);
       recommendations = diversify(pool, request.n, request.diversity ?? 0, this.catalog);
       if (request.explain) recommendations = recommendations.map((r) => ({ itemId: r.itemId, score: r.score, because: this.because(model, userId, r) }));
-      else recommendations = recommendations.map((r) => ({ itemId: r.itemId, score: r.score }));
+      else if (share < 1) recommendations = recommendations.map((r) => ({ itemId: r.itemId, score: r.score }));
     } else {
       recommendations = this.coldStart(seenIn(history, request.exclude), request);
       if (request.explain) recommendations = recommendations.map((r) => ({ ...r, because: [] }));
@@ -134,8 +136,7 @@ export class Serving {
   }
 
   /** How the user's candidates are ranked: by the model, or for a short history by the blend. */
-  private ranker(model: Recommender, userId: string, history: Event[]): Ranker {
-    const share = this.modelShare(userId);
+  private ranker(model: Recommender, userId: string, history: Event[], share: number): Ranker {
     if (share >= 1 || history.length === 0) return (options) => model.recommend(userId, options);
     return (options) => this.blended(model, userId, history, share, options);
   }

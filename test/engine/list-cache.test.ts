@@ -208,11 +208,15 @@ describe('cached lists', () => {
 
   it('hold at most listCacheItems items, least recently read users dropped first', async () => {
     const t = await twins({ listCacheItems: 10 });
-    for (const userId of ['hu1', 'hu2', 'hu3']) await t.read(userId, { n: 5 });
-    expect((await t.counts()).items).toBe(10);
-    await t.hit('hu3', { n: 5 });
-    const { misses } = await t.counts();
     await t.read('hu1', { n: 5 });
+    await t.read('hu2', { n: 5 });
+    // Read again, hu1 is now the more recent of the two: hu3's list pushes hu2's out.
+    await t.hit('hu1', { n: 5 });
+    await t.read('hu3', { n: 5 });
+    expect((await t.counts()).items).toBe(10);
+    await t.hit('hu1', { n: 5 });
+    const { misses } = await t.counts();
+    await t.read('hu2', { n: 5 });
     expect((await t.counts()).misses).toBe(misses + 1);
     // A list longer than the whole budget is ranked for every read, never kept.
     await t.read('hu5', { n: 11 });
