@@ -41,6 +41,7 @@ const RULES = {
   segments: 'must be an integer from 0 (off) to 256',
   pseudonymSalt: 'must be a string of at least 16 characters, or null',
   retentionDays: 'must be a number of days from 0 (keep everything) to 36500',
+  ann: 'must be "auto", "on" or "off"',
 } as const;
 
 const int = (rule: string, min: number, max = Number.MAX_SAFE_INTEGER) => z.number({ error: rule }).int(rule).min(min, rule).max(max, rule);
@@ -65,6 +66,7 @@ const engineSchema = z
     segments: int(RULES.segments, 0, 256),
     pseudonymSalt: z.string({ error: RULES.pseudonymSalt }).min(16, RULES.pseudonymSalt).nullable(),
     retentionDays: days(RULES.retentionDays),
+    ann: z.enum(['auto', 'on', 'off'], { error: RULES.ann }),
   })
   .partial();
 

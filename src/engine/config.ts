@@ -41,6 +41,11 @@ export interface EngineConfig {
   pseudonymSalt: string | null;
   /** Feedback older than this many days (by arrival) is pruned daily; 0 keeps everything. */
   retentionDays: number;
+  /**
+   * Approximate top-N for factor models (an index built on the training thread at each retrain):
+   * `auto` from ANN_MIN_ITEMS (ann.ts) items, `on` at any size, `off` scores the whole catalog (exact).
+   */
+  ann: 'auto' | 'on' | 'off';
 }
 
 /** The settings an engine runs with when `Engine.open` is given none. */
@@ -67,6 +72,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   segments: 8,
   pseudonymSalt: null,
   retentionDays: 0,
+  ann: 'auto',
 };
 
 /** What `Engine.open` takes: any subset of `EngineConfig`, per signal type too; the rest comes from `DEFAULT_CONFIG`. */

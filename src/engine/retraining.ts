@@ -4,6 +4,7 @@ import { loadModel, loadModelInSlices } from '../model/index.ts';
 import type { Recommender } from '../model/types.ts';
 import type { ModelMeta, Store } from '../store/types.ts';
 import type { CoreBank } from '../wasm/core-bank.ts';
+import { settleIndex } from './ann.ts';
 import { Baseline } from './baseline.ts';
 import type { Catalog } from './catalog.ts';
 import { CategoryMeans } from './cold-items.ts';
@@ -269,6 +270,7 @@ export class Retraining {
     // Before anything is folded into the new model: drift is measured from here.
     const baseline = model.latent ? Baseline.of(model.latent) : null;
     const serving = { model, meta, baseline, segments, categories };
+    settleIndex(model, this.catalog, this.config.ann, upserted ?? this.catalog.retired());
     this.serving.swap(serving);
     this.profiles.swapped(behind);
     // Items the catalog gained after the training thread read it.

@@ -1,0 +1,57 @@
+import type { Ranked } from './item-index.ts';
+
+/**
+ * How deep to search, and when to give up on the index. A search returns exact scores for the
+ * items it looked at, so the only risks are missing a good item (recall, set by how many lists
+ * are probed) and coming up short when a filter rejects candidates (handled here by searching
+ * deeper, then by the caller's exact scan).
+ */
+
+/** Share of the lists probed for a top-10: set by bench/ann.ts (recall@10 ≥ 0.95 on 1M items). */
+export const PROBE_SHARE = 0.1;
+/** Never fewer lists than this: small catalogs have few lists, each a coarse cell. */
+const MIN_PROBES = 24;
+/** A filtered search starts this many times deeper than asked (a filter keeps about 1 item in 4). */
+const FILTER_DEPTH = 4;
+/** Each retry searches this many times deeper, probing twice the lists. */
+const DEEPEN = 4;
+/** Retries before the exact scan answers instead. */
+const MAX_RETRIES = 2;
+
+/** Lists to probe for a list `depth` long out of `lists`: deeper lists need more of the catalog looked at. */
+export function probesFor(lists: number, depth: number): number {
+  const base = Math.max(MIN_PROBES, Math.ceil(lists * PROBE_SHARE));
+  return Math.min(lists, Math.ceil(base * Math.max(1, Math.sqrt(depth / 10))));
+}
+
+/**
+ * The best `n` of what `search(depth, probes)` finds that `allowed` accepts (all when null), best
+ * first; null when even the deepest search leaves fewer than `n` — the caller then scans exactly,
+ * so a filtered list is never short.
+ */
+export function approximateTop(
+  search: (depth: number, probes: number) => Ranked, n: number, allowed: ((item: number) => boolean) | null, lists: number,
+): Ranked | null {
+  let depth = allowed ? n * FILTER_DEPTH : n;
+  let probes = probesFor(lists, depth);
+  for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
+    const found = search(depth, probes);
+    const kept = allowed ? keep(found, allowed, n) : { items: found.items.subarray(0, n), scores: found.scores.subarray(0, n) };
+    if (kept.items.length >= n) return kept;
+    if (probes >= lists && found.items.length < depth) return null; // every list looked at: nothing deeper to find
+    depth *= DEEPEN;
+    probes = Math.min(lists, probes * 2);
+  }
+  return null;
+}
+
+function keep(found: Ranked, allowed: (item: number) => boolean, n: number): Ranked {
+  const items: number[] = [];
+  const scores: number[] = [];
+  for (let t = 0; t < found.items.length && items.length < n; t++) {
+    if (!allowed(found.items[t])) continue;
+    items.push(found.items[t]);
+    scores.push(found.scores[t]);
+  }
+  return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
+}
