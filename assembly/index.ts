@@ -9,7 +9,7 @@ export { shuffle, sgdEpoch } from './sgd';
 export { itemNorms, cosineNeighbors, cosineNeighborsOf, knnScores } from './knn';
 export { kmeansAssign, kmeansUpdate } from './kmeans';
 export { covariance, project } from './pca';
-export { ivfAssign, ivfScan } from './ivf';
+export { ivfAssign, ivfGather, ivfScan } from './ivf';
 
 /** First byte the host may use: everything below holds this module's static data. */
 export function heapBase(): usize {

@@ -11,6 +11,12 @@
 import { heapOffer, heapSortBestFirst } from './heap';
 import { dot, f32At, i32At, setI32 } from './vec';
 
+/** Copies row order[t] of `items` to row t of `out` for t in [from, to): vectors in list order. */
+export function ivfGather(items: usize, k: i32, order: usize, from: i32, to: i32, out: usize): void {
+  const bytes = <usize>k << 2;
+  for (let t = from; t < to; t++) memory.copy(out + <usize>t * bytes, items + <usize>i32At(order, t) * bytes, bytes);
+}
+
 /**
  * outLabels[i] = the list of item i: argmax over the c centroids of
  * s·x·cx_j + b·cb_j + a·ca_j − half_j, with a as above (0 unless augment), ties → lower index,
@@ -61,13 +67,12 @@ function excluded(exclude: usize, len: i32, item: i32): bool {
   return false;
 }
 
-/** Offers item i's exact score (dot + bias, or cosine when `cosine`) to the heap. */
+/** Offers item i's exact score (dot + bias, or cosine when `cosine`) to the heap; its vector is at `row`. */
 @inline
 function offer(
-  items: usize, bias: usize, k: i32, query: usize, cosine: i32, i: i32,
+  row: usize, bias: usize, k: i32, query: usize, cosine: i32, i: i32,
   outIdx: usize, outScores: usize, size: i32, m: i32,
 ): i32 {
-  const row = items + ((<usize>i * <usize>k) << 2);
   let s = dot(row, query, k);
   if (bias != 0) s += f32At(bias, i);
   if (cosine != 0) {
@@ -78,17 +83,24 @@ function offer(
   return heapOffer(outIdx, outScores, size, m, i, s);
 }
 
+@inline
+function rowOf(items: usize, k: i32, i: i32): usize {
+  return items + ((<usize>i * <usize>k) << 2);
+}
+
 /**
  * The best m items among the `nExtras` items at `extras`, the items [tailFrom, tailTo) and
  * those in the `nLists` lists named at `lists` (list j holds counts[j] item indices from
- * order[starts[j]]), skipping the ascending `exclude` list. Scores are exact. `bounds[l]` is
- * an upper bound on any score in the l-th named list, descending: once the heap is full and
- * the next bound is below its worst score, no later list can contribute and the scan stops.
+ * order[starts[j]]), skipping the ascending `exclude` list. Scores are exact. When `listed` is
+ * not 0 it holds the listed items' vectors in list order (row t for order[t]), so a list is
+ * scanned as one contiguous block instead of rows gathered from all over the matrix. `bounds[l]` is
+ * an upper bound on any score in the l-th named list: once the heap is full, a list whose bound
+ * is below its worst score cannot contribute and is skipped.
  * Written best first to outIdx/outScores; returns how many.
  */
 export function ivfScan(
   items: usize, bias: usize, k: i32, query: usize, cosine: i32,
-  starts: usize, counts: usize, order: usize, lists: usize, bounds: usize, nLists: i32,
+  starts: usize, counts: usize, order: usize, listed: usize, lists: usize, bounds: usize, nLists: i32,
   extras: usize, nExtras: i32, tailFrom: i32, tailTo: i32,
   exclude: usize, excludeLen: i32, m: i32, outIdx: usize, outScores: usize,
 ): i32 {
@@ -97,22 +109,23 @@ export function ivfScan(
   for (let t = 0; t < nExtras; t++) {
     const i = i32At(extras, t);
     if (excludeLen > 0 && excluded(exclude, excludeLen, i)) continue;
-    size = offer(items, bias, k, query, cosine, i, outIdx, outScores, size, m);
+    size = offer(rowOf(items, k, i), bias, k, query, cosine, i, outIdx, outScores, size, m);
   }
   for (let i = tailFrom; i < tailTo; i++) {
     if (excludeLen > 0 && excluded(exclude, excludeLen, i)) continue;
-    size = offer(items, bias, k, query, cosine, i, outIdx, outScores, size, m);
+    size = offer(rowOf(items, k, i), bias, k, query, cosine, i, outIdx, outScores, size, m);
   }
   for (let l = 0; l < nLists; l++) {
     // The heap's root is its worst entry.
-    if (size == m && f32At(bounds, l) < f32At(outScores, 0)) break;
+    if (size == m && f32At(bounds, l) < f32At(outScores, 0)) continue;
     const list = i32At(lists, l);
     const from = i32At(starts, list);
     const to = from + i32At(counts, list);
     for (let t = from; t < to; t++) {
       const i = i32At(order, t);
       if (excludeLen > 0 && excluded(exclude, excludeLen, i)) continue;
-      size = offer(items, bias, k, query, cosine, i, outIdx, outScores, size, m);
+      const row = listed != 0 ? rowOf(listed, k, t) : rowOf(items, k, i);
+      size = offer(row, bias, k, query, cosine, i, outIdx, outScores, size, m);
     }
   }
   heapSortBestFirst(outIdx, outScores, size);

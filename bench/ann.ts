@@ -20,13 +20,13 @@ import { createModel, loadModel } from '../src/model/index.ts';
 import { decodeModel } from '../src/model/format.ts';
 import { buildIndexArrays } from '../src/model/item-index-build.ts';
 import { ItemIndex } from '../src/model/item-index.ts';
-import { probesFor, PROBE_SHARE } from '../src/model/approximate.ts';
+import { PROBE_SHARE } from '../src/model/approximate.ts';
 import type { Recommender } from '../src/model/types.ts';
 import { Core } from '../src/wasm/core.ts';
 import { CorePool } from '../src/wasm/pool.ts';
 import { scoreItems, selectTop } from '../src/wasm/topk.ts';
 import { Rng } from '../src/data/rng.ts';
-import { arg, distribution, isQuick, syntheticInteractions, writeResult } from './lib.ts';
+import { arg, distribution, isQuick, mlSmallInteractions, syntheticInteractions, writeResult } from './lib.ts';
 
 const quick = isQuick();
 const ITEMS = Number(arg('items', quick ? '100000' : '1000000'));
@@ -57,83 +57,114 @@ const userFactors = state.arrays.userFactors as Float32Array;
 const seenIndptr = state.arrays.seenIndptr as Int32Array;
 const seenIndices = state.arrays.seenIndices as Int32Array;
 const nItems = itemFactors.length / K;
-
-// Query users: a seeded sample of users with a history.
+const rawBytes = nItems * K * 4;
 const rng = new Rng(11);
-const queryUsers: number[] = [];
-while (queryUsers.length < QUERIES) {
-  const u = rng.int(userFactors.length / K);
-  if (seenIndptr[u + 1] > seenIndptr[u]) queryUsers.push(u);
-}
-const seenOf = (u: number) => seenIndices.slice(seenIndptr[u], seenIndptr[u + 1]).sort();
-
-// ---- 1. Index comparison on the raw factors ----
-const core = new Core();
-const rows = { factors: core.putF32(itemFactors), bias: 0, k: K, size: nItems };
-const query = core.allocF32(K);
-const setQuery = (u: number) => core.f32(query, K).set(userFactors.subarray(u * K, (u + 1) * K));
-
-function exactTop(u: number): Int32Array {
-  const mark = core.mark();
-  try {
-    setQuery(u);
-    const scores = core.allocF32(nItems);
-    scoreItems(core, rows.factors, 0, nItems, K, query, scores);
-    const seen = seenOf(u);
-    const idx = core.allocI32(N);
-    const count = selectTop(core, scores, nItems, core.putI32(seen), seen.length, 0, N, idx, core.allocF32(N));
-    return core.i32(idx, count).slice();
-  } finally {
-    core.release(mark);
-  }
-}
 
 const recallOf = (exact: ArrayLike<number>, found: ArrayLike<number>) => {
   const want = new Set(Array.from(exact));
   let hit = 0;
   for (let t = 0; t < Math.min(found.length, N); t++) if (want.has(found[t])) hit++;
-  return hit / want.size;
+  return hit / Math.max(want.size, 1);
 };
 
-const exactStart = performance.now();
-const truth = queryUsers.map(exactTop);
-const exactMs = (performance.now() - exactStart) / queryUsers.length;
-console.log(`${nItems} items, ${queryUsers.length} queries; exact top-10 ${exactMs.toFixed(2)} ms per query`);
-const rawBytes = nItems * K * 4;
-
-const comparison: unknown[] = [];
-const pool = new CorePool(core, BUILD_THREADS);
-for (const augment of [true, false]) {
-  const mark = core.mark();
-  const start = performance.now();
-  const arrays = await buildIndexArrays(core, rows, { augment }, pool);
-  const buildSeconds = (performance.now() - start) / 1000;
-  const index = new ItemIndex(core, arrays);
-  const lists = index.listCount;
-  const sizes = Array.from(arrays.counts).sort((a, b) => a - b);
-  console.log(`IVF ${augment ? 'augmented' : 'raw IP'}: ${lists} lists (sizes p50 ${sizes[lists >> 1]}, max ${sizes[lists - 1]}), built in ${buildSeconds.toFixed(1)} s, ${(index.bytes / 2 ** 20).toFixed(1)} MiB`);
-  const sweep = [];
-  for (const share of [0.02, 0.05, 0.1, 0.2]) {
-    const probes = Math.max(1, Math.round(lists * share));
-    const times: number[] = [];
-    let recall = 0;
-    queryUsers.forEach((u, q) => {
-      setQuery(u);
-      const t0 = performance.now();
-      const found = index.search(rows, query, seenOf(u), N, probes);
-      times.push(performance.now() - t0);
-      recall += recallOf(truth[q], found.items);
-    });
-    const d = distribution(times);
-    sweep.push({ probeShare: share, probes, recallAt10: recall / queryUsers.length, queryMs: { p50: d.p50, p99: d.p99 } });
-    console.log(`  probes ${probes} (${share * 100} %): recall@10 ${(recall / queryUsers.length).toFixed(3)}, p50 ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms`);
-  }
-  comparison.push({ index: `ivf-wasm-${augment ? 'augmented' : 'raw-ip'}`, lists, buildSeconds, bytes: index.bytes, bytesPerRawVectors: index.bytes / rawBytes, sweep });
-  core.release(mark);
+/** Factors as a model file holds them, and which users to query. */
+interface Factors {
+  items: Float32Array;
+  users: Float32Array;
+  seenIndptr: Int32Array;
+  seenIndices: Int32Array;
+  queries: number[];
 }
 
-await pool.close();
-comparison.push(...(await usearchComparison()));
+/** Users with a history, a seeded sample of `count` (all when fewer). */
+function queryUsersOf(f: Omit<Factors, 'queries'>, count: number): number[] {
+  const withHistory = [];
+  for (let u = 0; u < f.users.length / K; u++) if (f.seenIndptr[u + 1] > f.seenIndptr[u]) withHistory.push(u);
+  if (withHistory.length <= count) return withHistory;
+  const picked = new Set<number>();
+  while (picked.size < count) picked.add(withHistory[rng.int(withHistory.length)]);
+  return [...picked];
+}
+
+/**
+ * Both list formations (augmented, raw inner product) over a sweep of probe caps: recall@10
+ * against the exact top-10 (seen items excluded), per-query time, build time on BUILD_THREADS.
+ */
+async function ivfComparison(f: Factors, probeCaps: (lists: number) => number[]): Promise<{ exactMs: number; variants: unknown[]; truth: Int32Array[] }> {
+  const n = f.items.length / K;
+  const core = new Core();
+  const rows = { factors: core.putF32(f.items), bias: 0, k: K, size: n };
+  const query = core.allocF32(K);
+  const setQuery = (u: number) => core.f32(query, K).set(f.users.subarray(u * K, (u + 1) * K));
+  const seenOf = (u: number) => f.seenIndices.slice(f.seenIndptr[u], f.seenIndptr[u + 1]).sort();
+  const exactStart = performance.now();
+  const truth = f.queries.map((u) => {
+    const mark = core.mark();
+    try {
+      setQuery(u);
+      const scores = core.allocF32(n);
+      scoreItems(core, rows.factors, 0, n, K, query, scores);
+      const seen = seenOf(u);
+      const idx = core.allocI32(N);
+      const count = selectTop(core, scores, n, core.putI32(seen), seen.length, 0, N, idx, core.allocF32(N));
+      return core.i32(idx, count).slice();
+    } finally {
+      core.release(mark);
+    }
+  });
+  const exactMs = (performance.now() - exactStart) / f.queries.length;
+  console.log(`${n} items, ${f.queries.length} queries; exact top-10 ${exactMs.toFixed(2)} ms per query`);
+  const variants = [];
+  const pool = new CorePool(core, BUILD_THREADS);
+  for (const augment of [true, false]) {
+    const mark = core.mark();
+    const start = performance.now();
+    const arrays = await buildIndexArrays(core, rows, { augment }, pool);
+    const buildSeconds = (performance.now() - start) / 1000;
+    const index = new ItemIndex(core, arrays);
+    const lists = index.listCount;
+    const sizes = Array.from(arrays.counts).sort((a, b) => a - b);
+    console.log(`IVF ${augment ? 'augmented' : 'raw IP'}: ${lists} lists (sizes p50 ${sizes[lists >> 1]}, max ${sizes[lists - 1]}), built in ${buildSeconds.toFixed(1)} s, ${(index.bytes / 2 ** 20).toFixed(1)} MiB`);
+    const sweep = [];
+    for (const probes of probeCaps(lists)) {
+      const times: number[] = [];
+      let recall = 0;
+      f.queries.forEach((u, q) => {
+        setQuery(u);
+        const t0 = performance.now();
+        const found = index.search(rows, query, seenOf(u), N, probes);
+        times.push(performance.now() - t0);
+        recall += recallOf(truth[q], found.items);
+      });
+      const d = distribution(times);
+      sweep.push({ probes, recallAt10: recall / f.queries.length, queryMs: { p50: d.p50, p99: d.p99 } });
+      console.log(`  probes ${probes}: recall@10 ${(recall / f.queries.length).toFixed(3)}, p50 ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms`);
+    }
+    variants.push({ index: `ivf-wasm-${augment ? 'augmented' : 'raw-ip'}`, lists, listSizes: { p50: sizes[lists >> 1], max: sizes[lists - 1] }, buildSeconds, bytes: index.bytes, bytesPerRawVectors: index.bytes / (n * K * 4), sweep });
+    core.release(mark);
+  }
+  await pool.close();
+  return { exactMs, variants, truth };
+}
+
+// ---- 1a. Real factors: MovieLens (ml-latest-small), where the norm skew is milder ----
+const ml = await createModel('implicit-als', { factors: K, seed: 1 }).fitAsync(mlSmallInteractions(false));
+const mlState = decodeModel(ml.save());
+ml.dispose();
+const mlFactors = {
+  items: mlState.arrays.itemFactors as Float32Array, users: mlState.arrays.userFactors as Float32Array,
+  seenIndptr: mlState.arrays.seenIndptr as Int32Array, seenIndices: mlState.arrays.seenIndices as Int32Array,
+};
+console.log('MovieLens ml-latest-small, implicit ALS defaults:');
+const real = await ivfComparison({ ...mlFactors, queries: queryUsersOf(mlFactors, Infinity) }, () => [2, 4, 8, 16, 24]);
+
+// ---- 1b. The synthetic catalog ----
+const bigFactors = { items: itemFactors, users: userFactors, seenIndptr, seenIndices };
+const queryUsers = queryUsersOf(bigFactors, QUERIES);
+console.log('Synthetic catalog:');
+const synthetic = await ivfComparison({ ...bigFactors, queries: queryUsers }, (lists) => [0.005, 0.02, 0.05, 0.1].map((share) => Math.max(1, Math.round(lists * share))));
+const seenOf = (u: number) => seenIndices.slice(seenIndptr[u], seenIndptr[u + 1]).sort();
+const usearch = process.argv.includes('--no-usearch') ? [] : await usearchComparison();
 
 async function usearchComparison(): Promise<unknown[]> {
   let usearch: typeof import('usearch');
@@ -181,7 +212,7 @@ async function usearchComparison(): Promise<unknown[]> {
       const found = index.search(v, N + seen.size, 1);
       const kept = Array.from(found.keys, Number).filter((i) => !seen.has(i)).slice(0, N);
       times.push(performance.now() - t0);
-      recall += recallOf(truth[q], kept);
+      recall += recallOf(synthetic.truth[q], kept);
     });
     const d = distribution(times);
     console.log(`usearch HNSW ${variant}: built in ${buildSeconds.toFixed(1)} s (+${(bytes / 2 ** 20).toFixed(0)} MiB RSS), recall@10 ${(recall / queryUsers.length).toFixed(3)}, p50 ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms`);
@@ -212,9 +243,9 @@ function served(m: Recommender, label: string, options: (userId: string) => Para
   return { lists, ms: { p50: d.p50, p99: d.p99 } };
 }
 const listRecall = (exact: string[][], found: string[][]) => exact.reduce((s, e, q) => s + recallOf(e as unknown as number[], found[q] as unknown as number[]), 0) / exact.length;
-const wanted = (userId: string) => ({ n: N, filter: (itemId: string) => categoryOf(itemId) === userId.length % CATEGORIES });
+const wanted = (userId: string) => ({ n: N, filter: (itemId: string) => categoryOf(itemId) === Number(userId.slice(1)) % CATEGORIES });
 
-console.log(`model index built in ${modelBuildSeconds.toFixed(1)} s (default: ${PROBE_SHARE * 100} % of lists probed, ${probesFor(Math.round(Math.sqrt(nItems)), N)} for a top-10)`);
+console.log(`model indexes (scores and directions) built in ${modelBuildSeconds.toFixed(1)} s on ${BUILD_THREADS} threads`);
 const exact = served(exactModel, 'exact recommend', () => ({ n: N }));
 const approx = served(model, 'ann recommend', () => ({ n: N }));
 const exactFiltered = served(exactModel, 'exact recommend, 1 category of 20', wanted);
@@ -244,7 +275,6 @@ userIds.forEach((userId, q) => {
 const similar = distribution(similarTimes);
 const live = distribution(foldTimes);
 const served2 = {
-  lists: Math.round(Math.sqrt(nItems)),
   buildSeconds: modelBuildSeconds,
   indexBytes: model.latent!.indexBytes,
   indexBytesPerRawVectors: model.latent!.indexBytes / rawBytes,
@@ -261,12 +291,16 @@ writeResult('ann', {
   method:
     `ImplicitAls k=${K} (${FIT.iterations} iterations, 2 threads) fitted on synthetic data: ${ITEMS} items (Zipf 1, every item touched), ` +
     `${ITEMS / 4} users, ${4 * ITEMS} interactions, seed 7. ${QUERIES} seeded query users with a history; their seen items excluded. ` +
-    'Recall@10 = share of the exact top-10 (full scan) found. "comparison": index kernels on the raw factors, one query at a time on one thread. ' +
-    `"served": the model's recommend/similarItems/foldInUser with the default index (${PROBE_SHARE * 100} % of √items lists probed), ` +
+    'Recall@10 = share of the exact top-10 (full scan) found. "movielensFactors" (ImplicitAls defaults on ml-latest-small, every user) and ' +
+    '"syntheticFactors": index kernels on the raw factors, one query at a time on one thread, build on 2 threads, a sweep of the cap on lists scanned. ' +
+    `"served": the model's recommend/similarItems/foldInUser with the default index (at most ${PROBE_SHARE * 100} % of lists, at least 24), ` +
     `a category filter keeping 1 item in ${CATEGORIES}. Memory: bytes the index holds beside the item vectors (usearch: RSS growth, it holds its own copy).`,
   items: nItems,
   k: K,
   rawVectorBytes: rawBytes,
-  exactQueryMs: exactMs,
-  results: { comparison, served: served2 },
+  results: {
+    movielensFactors: { items: mlFactors.items.length / K, exactMs: real.exactMs, variants: real.variants },
+    syntheticFactors: { items: nItems, exactMs: synthetic.exactMs, variants: synthetic.variants, usearch },
+    served: served2,
+  },
 });

@@ -13,8 +13,10 @@ export const PROBE_SHARE = 0.1;
 const MIN_PROBES = 24;
 /** A filtered search starts this many times deeper than asked (a filter keeps about 1 item in 4). */
 const FILTER_DEPTH = 4;
-/** Each retry searches this many times deeper, probing twice the lists. */
-const DEEPEN = 4;
+/** A retry searches deep enough for twice the items the first search's pass rate says are needed. */
+const MARGIN = 2;
+/** Deepest search, as a share of the items: past it the full scan costs about as much. */
+const MAX_DEPTH_SHARE = 0.02;
 /** Retries before the exact scan answers instead. */
 const MAX_RETRIES = 2;
 
@@ -26,21 +28,23 @@ export function probesFor(lists: number, depth: number): number {
 
 /**
  * The best `n` of what `search(depth, probes)` finds that `allowed` accepts (all when null), best
- * first; null when even the deepest search leaves fewer than `n` — the caller then scans exactly,
- * so a filtered list is never short.
+ * first, out of `items` items; null when even the deepest search leaves fewer than `n` — the
+ * caller then scans exactly, so a filtered list is never short.
  */
 export function approximateTop(
-  search: (depth: number, probes: number) => Ranked, n: number, allowed: ((item: number) => boolean) | null, lists: number,
+  search: (depth: number, probes: number) => Ranked, n: number, allowed: ((item: number) => boolean) | null, lists: number, items: number,
 ): Ranked | null {
+  const maxDepth = Math.max(n * FILTER_DEPTH, Math.ceil(items * MAX_DEPTH_SHARE));
   let depth = allowed ? n * FILTER_DEPTH : n;
-  let probes = probesFor(lists, depth);
   for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
-    const found = search(depth, probes);
+    const found = search(depth, probesFor(lists, depth));
     const kept = allowed ? keep(found, allowed, n) : { items: found.items.subarray(0, n), scores: found.scores.subarray(0, n) };
     if (kept.items.length >= n) return kept;
-    if (probes >= lists && found.items.length < depth) return null; // every list looked at: nothing deeper to find
-    depth *= DEEPEN;
-    probes = Math.min(lists, probes * 2);
+    // Fewer than asked: exclusions emptied the lists looked at, or the filter passes few items.
+    const passRate = Math.max(kept.items.length, 1) / Math.max(found.items.length, 1);
+    const next = Math.ceil((n / passRate) * MARGIN);
+    if (depth >= maxDepth) return null;
+    depth = Math.min(maxDepth, Math.max(next, depth * 2));
   }
   return null;
 }

@@ -433,9 +433,10 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
     this.items.restore(arrays.itemFactors as Float32Array, (arrays.itemBias as Float32Array) ?? null);
     const index = indexFromFile(arrays, INDEX_PREFIX, { augment: state.scalars.annAugment !== 0, unit: false });
     const similar = indexFromFile(arrays, SIMILAR_PREFIX, { augment: false, unit: true });
-    this.index = index && new ItemIndex(this.core, index);
+    this.index = index && new ItemIndex(this.core, index, true);
     this.similarIndex = similar && new ItemIndex(this.core, similar);
     yield;
+    if (this.index) yield* this.index.gathering(this.itemRows());
     this.history = new History({
       rows: state.users.length,
       indptr: (arrays.seenIndptr as Int32Array).slice(),
@@ -502,7 +503,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
     const allowed = candidates || filter
       ? (i: number) => (!candidates || candidates[i] === 1) && (!filter || filter(ids.id(i)))
       : null;
-    const ranked = approximateTop((m, probes) => index.search(this.itemRows(), vec, exclude, m, probes), n, allowed, index.listCount);
+    const ranked = approximateTop((m, probes) => index.search(this.itemRows(), vec, exclude, m, probes), n, allowed, index.listCount, this.items.size);
     return ranked && Array.from(ranked.items, (i, t) => ({ itemId: ids.id(i), score: ranked.scores[t] + constant }));
   }
 
@@ -511,7 +512,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
     const k = this.params.factors;
     const own = Math.hypot(...this.core.f32(this.items.row(i), k)) || 1;
     const exclude = Int32Array.of(i);
-    const ranked = approximateTop((m, probes) => index.search(this.itemRows(), this.items.row(i), exclude, m, probes), n, null, index.listCount);
+    const ranked = approximateTop((m, probes) => index.search(this.itemRows(), this.items.row(i), exclude, m, probes), n, null, index.listCount, this.items.size);
     if (!ranked) {
       const norms = (this.itemNorms ??= this.norms(this.items));
       return this.cosineTop(this.items, norms, i, n).map(([j, score]) => ({ itemId: this.items.ids.id(j), score }));
@@ -537,7 +538,8 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
     try {
       const index = await buildIndexArrays(this.core, this.itemRows(), { ...options, unit: false }, pool);
       const similar = await buildIndexArrays(this.core, this.itemRows(), { ...options, unit: true }, pool);
-      this.index = new ItemIndex(this.core, index);
+      this.index = new ItemIndex(this.core, index, true);
+      for (const _ of this.index.gathering(this.itemRows()));
       this.similarIndex = new ItemIndex(this.core, similar);
     } finally {
       await pool?.close();

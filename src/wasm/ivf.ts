@@ -9,10 +9,11 @@ interface IvfExports {
   ): void;
   ivfScan(
     items: number, bias: number, k: number, query: number, cosine: number,
-    starts: number, counts: number, order: number, lists: number, bounds: number, nLists: number,
+    starts: number, counts: number, order: number, listed: number, lists: number, bounds: number, nLists: number,
     extras: number, nExtras: number, tailFrom: number, tailTo: number,
     exclude: number, excludeLen: number, m: number, outIdx: number, outScores: number,
   ): number;
+  ivfGather(items: number, k: number, order: number, from: number, to: number, out: number): void;
 }
 
 const api = (core: Core) => core.exports as unknown as IvfExports;
@@ -49,11 +50,20 @@ export function ivfAssignRows(
   return { fn: 'ivfAssign', args };
 }
 
-/** An index's lists in core memory: list j holds counts[j] item indices from order[starts[j]]. */
+/**
+ * An index's lists in core memory: list j holds counts[j] item indices from order[starts[j]];
+ * `listed` (0 = none) their vectors in the same order, row t for order[t].
+ */
 export interface Lists {
   starts: number;
   counts: number;
   order: number;
+  listed: number;
+}
+
+/** Row t of `out` = row order[t] of `items` (k f32 each), for t in [from, to). */
+export function ivfGather(core: Core, items: number, k: number, order: number, from: number, to: number, out: number): void {
+  api(core).ivfGather(items, k, order, from, to, out);
 }
 
 /** Items scanned besides the probed lists: `extras` (i32 indices) and the range [tailFrom, tailTo). */
@@ -77,7 +87,7 @@ export function ivfScan(
 ): number {
   return api(core).ivfScan(
     items.factors, items.bias, items.k, query, cosine ? 1 : 0,
-    lists.starts, lists.counts, lists.order, probed, bounds, nProbed,
+    lists.starts, lists.counts, lists.order, lists.listed, probed, bounds, nProbed,
     unlisted.extras, unlisted.extrasLength, unlisted.tailFrom, unlisted.tailTo,
     exclude, excludeLength, m, outIdx, outScores,
   );
