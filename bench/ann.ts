@@ -12,7 +12,8 @@
  *  2. The model as served, with its default index: recall@10 overall, with a category filter
  *     and for similar items; recommend p50/p99; fold-in + recommend p99 (a live feedback).
  *
- *   npx tsx bench/ann.ts [--items 1000000] [--quick]
+ *   npx tsx bench/ann.ts [--items 1000000] [--quick] [--no-usearch]
+ * writes bench/results/ann.json for 1M items, ann-<items>.json otherwise.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -287,7 +288,7 @@ const served2 = {
 };
 console.log(served2);
 
-writeResult('ann', {
+writeResult(ITEMS === 1_000_000 ? 'ann' : `ann-${ITEMS}`, {
   method:
     `ImplicitAls k=${K} (${FIT.iterations} iterations, 2 threads) fitted on synthetic data: ${ITEMS} items (Zipf 1, every item touched), ` +
     `${ITEMS / 4} users, ${4 * ITEMS} interactions, seed 7. ${QUERIES} seeded query users with a history; their seen items excluded. ` +

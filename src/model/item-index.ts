@@ -117,9 +117,11 @@ export class ItemIndex {
     return this.c;
   }
 
-  /** Bytes the index holds in core memory. */
+  /** Bytes the index holds, in the core and beside it: centroids, lists, positions, the listed copy. */
   get bytes(): number {
-    return (this.c * (this.k + 4) + this.c * 2 + this.indexed + (this.listed ? this.indexed * this.k : 0) + this.extrasCapacity) * 4;
+    const core = this.c * (this.k + 4) + this.c * 2 + this.indexed + (this.listed ? this.indexed * this.k : 0) + this.extrasCapacity;
+    const host = this.indexed + this.c * 3 + this.extras.length;
+    return (core + host) * 4;
   }
 
   /**

@@ -52,6 +52,7 @@ describe('serve settings', () => {
       segments: 4,
       pseudonymSalt: SALT,
       retentionDays: 365,
+      ann: 'off',
     };
     const file = config({
       host: '0.0.0.0',
@@ -144,6 +145,7 @@ describe('bad settings: one line naming the key and the rule', () => {
     [{ engine: { segments: 2.5 } }, 'engine.segments must be an integer from 0 (off) to 256'],
     [{ engine: { pseudonymSalt: 'short' } }, 'engine.pseudonymSalt must be a string of at least 16 characters, or null'],
     [{ engine: { retentionDays: -1 } }, 'engine.retentionDays must be a number of days from 0 (keep everything)'],
+    [{ engine: { ann: 'fast' } }, 'engine.ann must be "auto", "on" or "off"'],
   ])('%j', (json, message) => {
     const file = config(json);
     expect(failure(() => settings({ config: file }))).toContain(`config ${file}: ${message}`);

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANN_MIN_ITEMS, settleIndex, wantsIndex } from '../../src/engine/ann.ts';
+import { Catalog } from '../../src/engine/catalog.ts';
 import { Engine } from '../../src/engine/engine.ts';
+import { createModel } from '../../src/model/index.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { FeedbackInput, ItemInput } from '../../src/store/types.ts';
 import { T0 } from '../fixtures/shop.ts';
@@ -87,5 +90,22 @@ describe('engine setting ann', () => {
     await on.engine.deleteItem(top);
     expect(ids((await on.engine.recommend('u1', { n: 10 })).recommendations)).not.toContain(top);
     expect(ids(on.engine.similarItems('i0', 50))).not.toContain(top);
+  });
+});
+
+describe('which models carry an index', () => {
+  it('auto from ANN_MIN_ITEMS items, on at any size, off never', () => {
+    expect([wantsIndex('auto', ANN_MIN_ITEMS - 1), wantsIndex('auto', ANN_MIN_ITEMS), wantsIndex('on', 10), wantsIndex('off', 10 ** 7)]).toEqual([false, true, true, false]);
+  });
+
+  it('a swap drops an index the setting does not want and brings changed items up to date', async () => {
+    const model = createModel('implicit-als', { factors: 8, iterations: 2 }).fit(tasteData({ users: 50, items: 300 }));
+    await model.latent!.buildIndex();
+    const top = model.recommend('u1', { n: 1 })[0].itemId;
+    settleIndex(model, new Catalog([{ itemId: top, title: null, categories: [], metadata: {}, available: false, createdAt: 0, updatedAt: 0 }]), 'on', [top]);
+    expect(model.recommend('u1', { n: 5 }).map((r) => r.itemId)).not.toContain(top);
+    settleIndex(model, new Catalog(), 'off', []);
+    expect(model.latent!.indexed).toBe(false);
+    expect(model.recommend('u1', { n: 1 })[0].itemId).toBe(top);
   });
 });
