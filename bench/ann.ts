@@ -12,7 +12,7 @@
  *  2. The model as served, with its default index: recall@10 overall, with a category filter
  *     and for similar items; recommend p50/p99; fold-in + recommend p99 (a live feedback).
  *
- *   npx tsx bench/ann.ts [--items 1000000] [--quick] [--no-usearch]
+ *   npx tsx bench/ann.ts [--items 1000000] [--quick] [--no-usearch] [--served-only]
  * writes bench/results/ann.json for 1M items, ann-<items>.json otherwise.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -148,6 +148,7 @@ async function ivfComparison(f: Factors, probeCaps: (lists: number) => number[])
   return { exactMs, variants, truth };
 }
 
+const servedOnly = process.argv.includes('--served-only');
 // ---- 1a. Real factors: MovieLens (ml-latest-small), where the norm skew is milder ----
 const ml = await createModel('implicit-als', { factors: K, seed: 1 }).fitAsync(mlSmallInteractions(false));
 const mlState = decodeModel(ml.save());
@@ -157,15 +158,15 @@ const mlFactors = {
   seenIndptr: mlState.arrays.seenIndptr as Int32Array, seenIndices: mlState.arrays.seenIndices as Int32Array,
 };
 console.log('MovieLens ml-latest-small, implicit ALS defaults:');
-const real = await ivfComparison({ ...mlFactors, queries: queryUsersOf(mlFactors, Infinity) }, () => [2, 4, 8, 16, 24]);
+const real = servedOnly ? null : await ivfComparison({ ...mlFactors, queries: queryUsersOf(mlFactors, Infinity) }, () => [2, 4, 8, 16, 24]);
 
 // ---- 1b. The synthetic catalog ----
 const bigFactors = { items: itemFactors, users: userFactors, seenIndptr, seenIndices };
 const queryUsers = queryUsersOf(bigFactors, QUERIES);
 console.log('Synthetic catalog:');
-const synthetic = await ivfComparison({ ...bigFactors, queries: queryUsers }, (lists) => [0.005, 0.02, 0.05, 0.1].map((share) => Math.max(1, Math.round(lists * share))));
+const synthetic = servedOnly ? null : await ivfComparison({ ...bigFactors, queries: queryUsers }, (lists) => [0.005, 0.02, 0.05, 0.1].map((share) => Math.max(1, Math.round(lists * share))));
 const seenOf = (u: number) => seenIndices.slice(seenIndptr[u], seenIndptr[u + 1]).sort();
-const usearch = process.argv.includes('--no-usearch') ? [] : await usearchComparison();
+const usearch = servedOnly || process.argv.includes('--no-usearch') ? [] : await usearchComparison();
 
 async function usearchComparison(): Promise<unknown[]> {
   let usearch: typeof import('usearch');
@@ -213,7 +214,7 @@ async function usearchComparison(): Promise<unknown[]> {
       const found = index.search(v, N + seen.size, 1);
       const kept = Array.from(found.keys, Number).filter((i) => !seen.has(i)).slice(0, N);
       times.push(performance.now() - t0);
-      recall += recallOf(synthetic.truth[q], kept);
+      recall += recallOf(synthetic!.truth[q], kept);
     });
     const d = distribution(times);
     console.log(`usearch HNSW ${variant}: built in ${buildSeconds.toFixed(1)} s (+${(bytes / 2 ** 20).toFixed(0)} MiB RSS), recall@10 ${(recall / queryUsers.length).toFixed(3)}, p50 ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms`);
@@ -265,13 +266,18 @@ for (const itemId of similarIds) {
 
 // A live feedback: fold a user in from a history, then rank (what POST /v1/feedback does after the write).
 const foldTimes: number[] = [];
+const foldOnly: number[] = [];
+const historySizes: number[] = [];
 userIds.forEach((userId, q) => {
   const history = model.userHistory(userId);
   history.push({ itemId: state.items[rng.int(nItems)], value: 2 });
+  historySizes.push(history.length);
   const t0 = performance.now();
   model.foldInUser(`live-${q}`, history);
+  const t1 = performance.now();
   model.recommend(`live-${q}`, { n: N });
   foldTimes.push(performance.now() - t0);
+  foldOnly.push(t1 - t0);
 });
 const similar = distribution(similarTimes);
 const live = distribution(foldTimes);
@@ -285,6 +291,8 @@ const served2 = {
   recommendMs: { exact: exact.ms, ann: approx.ms, exactCategory: exactFiltered.ms, annCategory: approxFiltered.ms },
   similarMs: { p50: similar.p50, p99: similar.p99 },
   foldInAndRecommendMs: { p50: live.p50, p99: live.p99 },
+  foldInMs: { p50: distribution(foldOnly).p50, p99: distribution(foldOnly).p99 },
+  historyItems: { p50: distribution(historySizes).p50, max: distribution(historySizes).max },
 };
 console.log(served2);
 
@@ -300,8 +308,8 @@ writeResult(ITEMS === 1_000_000 ? 'ann' : `ann-${ITEMS}`, {
   k: K,
   rawVectorBytes: rawBytes,
   results: {
-    movielensFactors: { items: mlFactors.items.length / K, exactMs: real.exactMs, variants: real.variants },
-    syntheticFactors: { items: nItems, exactMs: synthetic.exactMs, variants: synthetic.variants, usearch },
+    ...(real && { movielensFactors: { items: mlFactors.items.length / K, exactMs: real.exactMs, variants: real.variants } }),
+    ...(synthetic && { syntheticFactors: { items: nItems, exactMs: synthetic.exactMs, variants: synthetic.variants, usearch } }),
     served: served2,
   },
 });

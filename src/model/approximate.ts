@@ -7,8 +7,13 @@ import type { Ranked } from './item-index.ts';
  * deeper, then by the caller's exact scan).
  */
 
-/** Share of the lists probed for a top-10: set by bench/ann.ts (recall@10 ≥ 0.95 on 1M items). */
+/**
+ * Cap on the share of lists scanned for a top-10 (the bound skips most of them): set by
+ * bench/ann.ts, recall@10 ≥ 0.99 on 1M items. Similar items scan gathered rows by cosine, which
+ * the bounds prune less: they get a smaller cap.
+ */
 export const PROBE_SHARE = 0.1;
+export const SIMILAR_PROBE_SHARE = 0.03;
 /** Never fewer lists than this: small catalogs have few lists, each a coarse cell. */
 const MIN_PROBES = 24;
 /** A filtered search starts this many times deeper than asked (a filter keeps about 1 item in 4). */
@@ -21,23 +26,24 @@ const MAX_DEPTH_SHARE = 0.02;
 const MAX_RETRIES = 2;
 
 /** Lists to probe for a list `depth` long out of `lists`: deeper lists need more of the catalog looked at. */
-export function probesFor(lists: number, depth: number): number {
-  const base = Math.max(MIN_PROBES, Math.ceil(lists * PROBE_SHARE));
+export function probesFor(lists: number, depth: number, share = PROBE_SHARE): number {
+  const base = Math.max(MIN_PROBES, Math.ceil(lists * share));
   return Math.min(lists, Math.ceil(base * Math.max(1, Math.sqrt(depth / 10))));
 }
 
 /**
  * The best `n` of what `search(depth, probes)` finds that `allowed` accepts (all when null), best
- * first, out of `items` items; null when even the deepest search leaves fewer than `n` — the
+ * first, out of `items` items, scanning at most `share` of the lists for a top-10; null when even the deepest search leaves fewer than `n` — the
  * caller then scans exactly, so a filtered list is never short.
  */
 export function approximateTop(
   search: (depth: number, probes: number) => Ranked, n: number, allowed: ((item: number) => boolean) | null, lists: number, items: number,
+  share = PROBE_SHARE,
 ): Ranked | null {
   const maxDepth = Math.max(n * FILTER_DEPTH, Math.ceil(items * MAX_DEPTH_SHARE));
   let depth = allowed ? n * FILTER_DEPTH : n;
   for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
-    const found = search(depth, probesFor(lists, depth));
+    const found = search(depth, probesFor(lists, depth, share));
     const kept = allowed ? keep(found, allowed, n) : { items: found.items.subarray(0, n), scores: found.scores.subarray(0, n) };
     if (kept.items.length >= n) return kept;
     // Fewer than asked: exclusions emptied the lists looked at, or the filter passes few items.

@@ -9,7 +9,7 @@ import { encodeModel, type ModelState } from './format.ts';
 import { History, toRow, type Row } from './history.ts';
 import { buildIndexArrays, type IndexBuildOptions } from './item-index-build.ts';
 import { indexFromFile, indexToFile, ItemIndex, type ItemRows } from './item-index.ts';
-import { approximateTop } from './approximate.ts';
+import { approximateTop, SIMILAR_PROBE_SHARE } from './approximate.ts';
 import type { Params } from './params.ts';
 import { stepCounter } from './progress.ts';
 import { kmeans, pca2 } from './segments.ts';
@@ -512,7 +512,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
     const k = this.params.factors;
     const own = Math.hypot(...this.core.f32(this.items.row(i), k)) || 1;
     const exclude = Int32Array.of(i);
-    const ranked = approximateTop((m, probes) => index.search(this.itemRows(), this.items.row(i), exclude, m, probes), n, null, index.listCount, this.items.size);
+    const ranked = approximateTop((m, probes) => index.search(this.itemRows(), this.items.row(i), exclude, m, probes), n, null, index.listCount, this.items.size, SIMILAR_PROBE_SHARE);
     if (!ranked) {
       const norms = (this.itemNorms ??= this.norms(this.items));
       return this.cosineTop(this.items, norms, i, n).map(([j, score]) => ({ itemId: this.items.ids.id(j), score }));
