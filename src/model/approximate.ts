@@ -3,7 +3,7 @@ import type { Ranked } from './item-index.ts';
 /**
  * How deep to search, and when to give up on the index. A search returns exact scores for the
  * items it looked at, so the only risks are missing a good item (recall, set by how many lists
- * are probed) and coming up short when a filter rejects candidates (handled here by searching
+ * are scanned) and coming up short when a filter rejects candidates (handled here by searching
  * deeper, then by the caller's exact scan).
  */
 
@@ -33,8 +33,9 @@ export function probesFor(lists: number, depth: number, share = PROBE_SHARE): nu
 
 /**
  * The best `n` of what `search(depth, probes)` finds that `allowed` accepts (all when null), best
- * first, out of `items` items, scanning at most `share` of the lists for a top-10; null when even the deepest search leaves fewer than `n` — the
- * caller then scans exactly, so a filtered list is never short.
+ * first, out of `items` items, scanning at most `share` of the lists for a top-10; null when
+ * even the deepest search leaves fewer than `n`: the caller then scans exactly, so a filtered
+ * list is never short.
  */
 export function approximateTop(
   search: (depth: number, probes: number) => Ranked, n: number, allowed: ((item: number) => boolean) | null, lists: number, items: number,

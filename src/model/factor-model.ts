@@ -525,10 +525,10 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
   }
 
   /**
-   * Builds the approximate top-N index over the items as they are now (seconds per million
-   * items: call it off the serving thread, as the engine's training thread does). From then on
-   * recommend, recommendFor and similarItems search it unless asked for `exact`; it is saved
-   * with the model.
+   * Builds the approximate top-N indexes over the items as they are now (tens of seconds per
+   * million items: call it off the serving thread, as the engine's training thread does). From
+   * then on recommend, recommendFor and similarItems search them unless asked for `exact`; they
+   * are saved with the model.
    */
   async buildIndex(options: IndexBuildOptions = {}): Promise<void> {
     this.assertReady();
@@ -539,7 +539,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
       const index = await buildIndexArrays(this.core, this.itemRows(), { ...options, unit: false }, pool);
       const similar = await buildIndexArrays(this.core, this.itemRows(), { ...options, unit: true }, pool);
       this.index = new ItemIndex(this.core, index, true);
-      for (const _ of this.index.gathering(this.itemRows()));
+      this.index.gather(this.itemRows());
       this.similarIndex = new ItemIndex(this.core, similar);
     } finally {
       await pool?.close();

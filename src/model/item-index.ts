@@ -137,6 +137,11 @@ export class ItemIndex {
     this.lists.listed = this.listed;
   }
 
+  /** `gathering` in one go. */
+  gather(rows: ItemRows): void {
+    for (const step = this.gathering(rows); !step.next().done; );
+  }
+
   /**
    * The best `m` items for the query vector at `query`, excluding the ascending `exclude`: the
    * extras and the tail, then at most `probes` lists, skipping any whose bound (the highest score
