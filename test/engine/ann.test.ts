@@ -1,7 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANN_MIN_ITEMS, settleIndex, wantsIndex } from '../../src/engine/ann.ts';
 import { Catalog } from '../../src/engine/catalog.ts';
 import { Engine } from '../../src/engine/engine.ts';
+import type { ServingState } from '../../src/engine/serving-state.ts';
 import { createModel } from '../../src/model/index.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { FeedbackInput, ItemInput } from '../../src/store/types.ts';
@@ -83,6 +87,31 @@ describe('engine setting ann', () => {
     expect(filtered / count).toBeGreaterThanOrEqual(0.9);
     expect(sessions / count).toBeGreaterThanOrEqual(0.95);
     expect(similar / count).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('indexes on the training thread a model saved without one, then serves it from the index', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'liverec-ann-')), 'shop.db');
+    const config = { params: { factors: 8, iterations: 2, seed: 3 }, retrainMinutes: 0, retrainEvery: 0 };
+    const store = SqliteStore.open(path);
+    const first = await Engine.open(store, { ...config, ann: 'off' });
+    await first.upsertItems(ITEM_INPUTS.slice(0, 500));
+    await first.importFeedback(feedback().filter((e) => Number(e.itemId.slice(1)) < 500));
+    await first.trainNow();
+    await first.close();
+    const engine = await Engine.open(store, { ...config, ann: 'on' });
+    const serving = () => (engine as unknown as { state: ServingState }).state.model!;
+    try {
+      const before = serving();
+      expect(before.latent!.indexed).toBe(false);
+      const exact = await engine.recommend('u2', { n: 10 });
+      for (let t = 0; t < 200 && !serving().latent!.indexed; t++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(serving().latent!.indexed).toBe(true);
+      expect(serving()).not.toBe(before);
+      expect(recall(exact.recommendations, (await engine.recommend('u2', { n: 10 })).recommendations)).toBeGreaterThanOrEqual(0.9);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
   });
 
   it('never returns a retired item', async () => {
