@@ -11,6 +11,7 @@ export { kmeansAssign, kmeansUpdate } from './kmeans';
 export { covariance, project } from './pca';
 export { easeGram, easeInvertBlock, easePack, easeSweepRows, easeFinish, easeScores, easeDowndate } from './ease';
 export { easeMirror, easeProject, easeDualDiagonal, easeDualRows } from './ease-dual';
+export { ivfAssign, ivfGather, ivfScan } from './ivf';
 
 /** First byte the host may use: everything below holds this module's static data. */
 export function heapBase(): usize {

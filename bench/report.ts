@@ -130,6 +130,43 @@ function foldinSection(f: Json): string {
   );
 }
 
+function annSection(f: Json): string {
+  const r = f.results;
+  const s = r.served;
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  const targets = table(['measure', 'approximate', 'exact', 'target'], [
+    ['recall@10', `**${s.recallAt10.toFixed(3)}**`, '1', '≥ 0.95'],
+    ['recall@10, one category of 20', `**${s.recallAt10Category.toFixed(3)}**`, '1', '≥ 0.90'],
+    ['similar items recall@10', s.similarRecallAt10.toFixed(3), '1', '–'],
+    ['recommend p50 / p99', `${ms(s.recommendMs.ann.p50)} / **${ms(s.recommendMs.ann.p99)}**`, `${ms(s.recommendMs.exact.p50)} / ${ms(s.recommendMs.exact.p99)}`, 'p99 ≤ 4 ms'],
+    ['recommend, one category, p50 / p99', `${ms(s.recommendMs.annCategory.p50)} / ${ms(s.recommendMs.annCategory.p99)}`, `${ms(s.recommendMs.exactCategory.p50)} / ${ms(s.recommendMs.exactCategory.p99)}`, '–'],
+    ['similar items p50 / p99', `${ms(s.similarMs.p50)} / ${ms(s.similarMs.p99)}`, '–', '–'],
+    ['fold-in + recommend (live feedback) p50 / p99', `${ms(s.foldInAndRecommendMs.p50)} / **${ms(s.foldInAndRecommendMs.p99)}**`, '–', 'p99 ≤ 10 ms'],
+    ['index memory / item vectors', `**${pct(s.indexBytesPerRawVectors)}** (${bytes(s.indexBytes)})`, '–', '≤ 200 %'],
+    ['index build (both indexes, 2 threads)', `**${secs(s.buildSeconds)}**`, '–', '≤ 2 min'],
+  ]);
+  const rows: Array<Array<string | number>> = [];
+  for (const [data, d] of [['MovieLens', r.movielensFactors], ['synthetic', r.syntheticFactors]] as Array<[string, Json]>) {
+    if (!d) continue;
+    for (const v of d.variants as Json[]) {
+      for (const p of v.sweep as Json[]) {
+        rows.push([`${data} (${int(d.items)})`, v.index, v.lists, secs(v.buildSeconds), pct(v.bytesPerRawVectors), p.probes, p.recallAt10.toFixed(3), ms(p.queryMs.p50), ms(p.queryMs.p99)]);
+      }
+    }
+    for (const u of (d.usearch ?? []) as Json[]) {
+      if (u.skipped) continue;
+      rows.push([`${data} (${int(d.items)})`, u.index, '–', secs(u.buildSeconds), pct(u.bytesPerRawVectors), `ef ${u.expansionSearch}`, u.recallAt10.toFixed(3), ms(u.queryMs.p50), ms(u.queryMs.p99)]);
+    }
+  }
+  const comparison = table(['factors', 'index', 'lists', 'build', 'memory / vectors', 'probes (cap)', 'recall@10', 'p50', 'p99'], rows);
+  return `${header(`Approximate top-N, ${int(f.items)} items`, f)}
+${targets}
+
+Index comparison:
+
+${comparison}`;
+}
+
 function httpSection(f: Json): string {
   const res = f.results;
   const rows = (res.routes as Json[]).map((r) => [
@@ -346,6 +383,8 @@ const SECTIONS: Array<[string, (f: Json) => string]> = [
   ['fit', fitSection],
   ['kernels', kernelsSection],
   ['foldin', foldinSection],
+  ['ann', annSection],
+  ['ann-100000', annSection],
   ['http', httpSection],
   ['memory', memorySection],
   ['retrain', retrainSection],

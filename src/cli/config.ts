@@ -43,6 +43,7 @@ const RULES = {
   retentionDays: 'must be a number of days from 0 (keep everything) to 36500',
   blend: 'must be false (off) or an object { "historyItems": integer from 1 to 10000 }',
   listCacheItems: 'must be an integer number of items ≥ 0 (0 = off)',
+  ann: 'must be "auto", "on" or "off"',
 } as const;
 
 const int = (rule: string, min: number, max = Number.MAX_SAFE_INTEGER) => z.number({ error: rule }).int(rule).min(min, rule).max(max, rule);
@@ -69,6 +70,7 @@ const engineSchema = z
     retentionDays: days(RULES.retentionDays),
     blend: z.union([z.literal(false), z.strictObject({ historyItems: int(RULES.blend, 1, 10_000) })], { error: RULES.blend }),
     listCacheItems: int(RULES.listCacheItems, 0),
+    ann: z.enum(['auto', 'on', 'off'], { error: RULES.ann }),
   })
   .partial();
 

@@ -52,6 +52,16 @@ export class Catalog {
     return { ids, stop: () => void this.recordings.delete(ids) };
   }
 
+  /** Whether the item is in the catalog and retired (items only a model knows are not). */
+  isRetired(itemId: string): boolean {
+    return this.items.get(itemId)?.available === false;
+  }
+
+  /** Items retired from the catalog. */
+  *retired(): Iterable<string> {
+    for (const [itemId, entry] of this.items) if (!entry.available) yield itemId;
+  }
+
   categories(itemId: string): string[] {
     return this.items.get(itemId)?.categories ?? [];
   }

@@ -53,6 +53,11 @@ export interface EngineConfig {
    * about 85 bytes each at 10 a user — least recently read users dropped first. 0 = every read ranks.
    */
   listCacheItems: number;
+  /**
+   * Approximate top-N for factor models (an index built on the training thread at each retrain):
+   * `auto` from ANN_MIN_ITEMS (ann.ts) items, `on` at any size, `off` scores the whole catalog (exact).
+   */
+  ann: 'auto' | 'on' | 'off';
 }
 
 /** The settings an engine runs with when `Engine.open` is given none. */
@@ -81,6 +86,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   retentionDays: 0,
   blend: { historyItems: 20 },
   listCacheItems: 500_000,
+  ann: 'auto',
 };
 
 /** What `Engine.open` takes: any subset of `EngineConfig`, per signal type too; the rest comes from `DEFAULT_CONFIG`. */

@@ -5,6 +5,7 @@ import { NotFoundError } from '../store/errors.ts';
 import { openStore } from '../store/open.ts';
 import type { ItemRecord, ModelMeta, Store } from '../store/types.ts';
 import type { CoreBank } from '../wasm/core-bank.ts';
+import { buildWantedIndex } from './ann.ts';
 import { Catalog } from './catalog.ts';
 import { CategoryMeans, foldInItemFromFeedback } from './cold-items.ts';
 import type { EngineConfig } from './config.ts';
@@ -114,13 +115,20 @@ export async function runFit(request: FitRequest, cores?: CoreBank, onProgress?:
       onProgress?.({ phase: 'saving', done: total, total });
       const categories = model.latent ? CategoryMeans.of(model.latent, catalog) : null;
       categories?.placeAll(model, catalog);
+      const indexStart = performance.now();
+      // After the cold items are placed, so the index holds them too.
+      const indexed = await buildWantedIndex(model, catalog, config.ann);
+      const indexSeconds = (performance.now() - indexStart) / 1000;
       const segments = Segments.compute(model, catalog, config.segments, Number(model.params.seed ?? 42));
       const bytes = model.save();
       const meta = {
         algorithm,
         params: { ...model.params },
-        // readSeconds: the scan of the log into a training set; fitSeconds: the fit, cold items, segments and serialisation.
-        metrics: { readSeconds: (fitStart - start) / 1000, fitSeconds: (performance.now() - fitStart) / 1000, ...sizes },
+        // readSeconds: the scan of the log into a training set; fitSeconds: the fit, cold items, the
+        // approximate top-N index (indexSeconds of it, when built), segments and serialisation.
+        metrics: {
+          readSeconds: (fitStart - start) / 1000, fitSeconds: (performance.now() - fitStart) / 1000, ...sizes, ...(indexed && { indexSeconds }),
+        },
         trainedAt: request.trainedAt, feedbackWatermark: set.watermark,
       };
       const saved = store ? await store.saveModel(meta, bytes, config.keepModels) : null;
@@ -147,10 +155,12 @@ export async function runPrepare({ config, source, version }: PrepareRequest, co
       const categories = model.latent ? CategoryMeans.of(model.latent, catalog) : null;
       // Items upserted since that server read its catalog get their category's vector here, not on the serving thread.
       const placed = categories ? categories.placeAll(model, catalog) : 0;
+      // A model saved without the index this server's config wants (another setting, an older version) gets it here.
+      const indexed = await buildWantedIndex(model, catalog, config.ann);
       const segments = Segments.compute(model, catalog, config.segments, Number(model.params.seed ?? 42));
       const { version: _, ...meta } = saved;
       return {
-        outcome: 'trained', bytes: placed > 0 ? model.save() : bytes, meta, saved,
+        outcome: 'trained', bytes: placed > 0 || indexed ? model.save() : bytes, meta, saved,
         segments: segments?.toData() ?? null, categories: categories?.toData() ?? null,
       };
     } finally {

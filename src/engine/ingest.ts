@@ -87,12 +87,14 @@ export class Ingest {
     for (const item of items) {
       this.catalog.set(item.itemId, item.categories, item.available);
       this.profiles.placeItem(item.itemId);
+      this.profiles.setAvailable(item.itemId, item.available);
     }
   }
 
   async deleteItem(itemId: string): Promise<void> {
     if (!(await this.store.setItemAvailable(itemId, false))) throw new NotFoundError('itemId', itemId);
     this.catalog.set(itemId, this.catalog.categories(itemId), false);
+    this.profiles.setAvailable(itemId, false);
   }
 
   /** One live event (already carrying the stored user id); resolves once committed. */

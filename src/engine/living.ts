@@ -150,6 +150,11 @@ export class LivingProfiles {
     current?.categories?.place(current.model, itemId, this.catalog.categories(itemId));
   }
 
+  /** A retired item leaves the model's approximate index (filters keep it out of lists regardless), a returning one rejoins it. */
+  setAvailable(itemId: string, available: boolean): void {
+    this.serving.model?.latent?.setItemRetired(itemId, !available);
+  }
+
   /**
    * A shared store: when the log holds rows for the user that this server's cached history (or,
    * uncached, its model) has not seen — another server stored them — the user is re-read and

@@ -4,6 +4,7 @@ import { loadModel, loadModelInSlices } from '../model/index.ts';
 import type { Recommender } from '../model/types.ts';
 import type { ModelMeta, Store } from '../store/types.ts';
 import type { CoreBank } from '../wasm/core-bank.ts';
+import { settleIndex, wantsIndex } from './ann.ts';
 import { Baseline } from './baseline.ts';
 import type { Catalog } from './catalog.ts';
 import { CategoryMeans } from './cold-items.ts';
@@ -161,6 +162,7 @@ export class Retraining {
         const categories = model.latent ? CategoryMeans.of(model.latent, this.catalog) : null;
         const segments = Segments.compute(model, this.catalog, this.config.segments, Number(model.params.seed ?? 42));
         await this.swap(model, meta, segments, categories);
+        this.indexLater(meta);
         return;
       } catch (error) {
         this.warnings.add(`model version ${meta.version} could not be loaded (${(error as Error).message}); trying an older one`);
@@ -217,6 +219,23 @@ export class Retraining {
     }
   }
 
+  /**
+   * A model loaded at startup without the index the setting wants (saved by an older version, or
+   * under `ann: off`) is answered exactly meanwhile; the training thread builds the index on the
+   * stored copy and the result is swapped in, unless a newer model serves by then.
+   */
+  private indexLater(meta: ModelMeta): void {
+    const location = this.store.location();
+    const model = this.serving.model;
+    if (!location || !model?.latent || model.latent.indexed || !wantsIndex(this.config.ann, model.itemCount)) return;
+    const upserted = this.catalog.record();
+    this.trainer
+      .prepare({ config: this.config, source: { db: location }, version: meta.version })
+      .then((prepared) => (this.serving.current?.meta.version === meta.version ? this.swapIn(prepared, upserted.ids) : undefined))
+      .catch((error: Error) => this.warnings.add(`model version ${meta.version} is answered without its approximate index: ${error.message}`))
+      .finally(() => upserted.stop());
+  }
+
   private async fitAndSwap(job: TrainingJob, upserted: Set<string>): Promise<void> {
     const { algorithm, params } = this.config;
     const location = this.store.location();
@@ -265,10 +284,16 @@ export class Retraining {
       model.dispose();
       throw error;
     }
+    // A model made ready in the background (indexLater) must not replace a newer one swapped in meanwhile.
+    if (this.serving.current && meta.version < this.serving.current.meta.version) {
+      model.dispose();
+      return;
+    }
     // From here to the end, one turn: no request sees the new model before its stale users are marked.
     // Before anything is folded into the new model: drift is measured from here.
     const baseline = model.latent ? Baseline.of(model.latent) : null;
     const serving = { model, meta, baseline, segments, categories };
+    settleIndex(model, this.catalog, this.config.ann, upserted ?? this.catalog.retired());
     this.serving.swap(serving);
     this.profiles.swapped(behind);
     // Items the catalog gained after the training thread read it.

@@ -1,5 +1,5 @@
 import type { Core } from '../wasm/core.ts';
-import { runInline, runThreaded, type Schedule } from '../wasm/pool.ts';
+import { CorePool, runInline, runThreaded, type Schedule } from '../wasm/pool.ts';
 import { scoreItems, selectTop } from '../wasm/topk.ts';
 import { IdMap } from '../data/id-map.ts';
 import type { Interactions } from '../data/interactions.ts';
@@ -7,6 +7,9 @@ import { InvalidInputError, ModelStateError, UnknownIdError } from '../errors.ts
 import { CoreOwner } from './core-owner.ts';
 import { encodeModel, type ModelState } from './format.ts';
 import { History, toRow, type Row } from './history.ts';
+import { buildIndexArrays, type IndexBuildOptions } from './item-index-build.ts';
+import { indexFromFile, indexToFile, ItemIndex, type ItemRows } from './item-index.ts';
+import { approximateTop, SIMILAR_PROBE_SHARE } from './approximate.ts';
 import type { Params } from './params.ts';
 import { stepCounter } from './progress.ts';
 import { kmeans, pca2 } from './segments.ts';
@@ -33,6 +36,9 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
   /** Items [0, trainedItems) had training data; later ones were added by cold start or fold-in. */
   private trainedItems = 0;
   private itemNorms: Float32Array | null = null;
+  /** Approximate top-N indexes over the items, when built (see buildIndex): by score, and by direction for similar items. */
+  private index: ItemIndex | null = null;
+  private similarIndex: ItemIndex | null = null;
 
   protected constructor(
     readonly params: Readonly<P>,
@@ -120,6 +126,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
     this.assertLive();
     this.users = new Side(this.core, this.params.factors, this.withBias, IdMap.from(data.users.toArray()));
     this.items = new Side(this.core, this.params.factors, this.withBias, IdMap.from(data.items.toArray()));
+    this.dropIndex();
     this.users.reserve(data.users.size);
     this.items.reserve(data.items.size);
     this.history = new History(data.byUser());
@@ -224,6 +231,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
   similarItems(itemId: string, n = DEFAULT_N): Scored[] {
     const i = this.itemIndex(itemId);
     checkN(n);
+    if (this.similarIndex) return this.similarApproximate(this.similarIndex, i, n);
     const norms = (this.itemNorms ??= this.norms(this.items));
     return this.cosineTop(this.items, norms, i, n).map(([j, score]) => ({ itemId: this.items.ids.id(j), score }));
   }
@@ -263,6 +271,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
     const row = toRow(pairs, this.combine);
     const i = this.items.add(itemId);
     this.solveRow(row, this.users, this.items.row(i), this.withBias ? this.items.bias + i * 4 : 0);
+    this.indexes().forEach((index) => index.changed(i));
     this.itemsChanged();
     return this.core.f32(this.items.row(i), this.params.factors).slice();
   }
@@ -273,6 +282,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
     if (vector.length !== this.params.factors) throw new InvalidInputError(`item vector must have ${this.params.factors} values`, 'vector');
     const i = this.items.add(itemId);
     this.core.f32(this.items.row(i), this.params.factors).set(vector);
+    this.indexes().forEach((index) => index.changed(i));
     this.itemsChanged();
   }
 
@@ -393,12 +403,18 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
       seenValues: seen.values,
     };
     if (users.bias && items.bias) Object.assign(arrays, { userBias: users.bias, itemBias: items.bias });
+    const index = this.index?.toArrays();
+    if (index) Object.assign(arrays, indexToFile(index, INDEX_PREFIX));
+    if (this.similarIndex) Object.assign(arrays, indexToFile(this.similarIndex.toArrays(), SIMILAR_PREFIX));
     return encodeModel({
       algorithm: this.algorithm,
       params: { ...this.params },
       users: this.users.ids.toArray(),
       items: this.items.ids.toArray(),
-      scalars: { mean: this.mean, minRating: this.scale[0], maxRating: this.scale[1], trainedItems: this.trainedItems },
+      scalars: {
+        mean: this.mean, minRating: this.scale[0], maxRating: this.scale[1], trainedItems: this.trainedItems,
+        ...(index ? { annAugment: index.augment ? 1 : 0 } : {}),
+      },
       arrays,
     });
   }
@@ -428,7 +444,12 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
     yield;
     this.items = new Side(this.core, k, this.withBias, itemIds);
     this.items.restore(arrays.itemFactors as Float32Array, (arrays.itemBias as Float32Array) ?? null);
+    const index = indexFromFile(arrays, INDEX_PREFIX, { augment: state.scalars.annAugment !== 0, unit: false });
+    const similar = indexFromFile(arrays, SIMILAR_PREFIX, { augment: false, unit: true });
+    this.index = index && new ItemIndex(this.core, index, true);
+    this.similarIndex = similar && new ItemIndex(this.core, similar);
     yield;
+    if (this.index) yield* this.index.gathering(this.itemRows());
     this.history = new History({
       rows: state.users.length,
       indptr: (arrays.seenIndptr as Int32Array).slice(),
@@ -468,17 +489,97 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
   private rank(vec: number, constant: number, seen: Int32Array, options: RecommendOptions): Scored[] {
     const n = options.n ?? DEFAULT_N;
     checkN(n);
+    const ranked = this.rankApproximate(vec, constant, seen, n, options) ?? this.rankExact(vec, constant, seen, n, options);
+    // Rating models report predicted ratings, so keep them on the rating scale (order is unchanged).
+    return this.withBias ? ranked.map((r) => ({ itemId: r.itemId, score: this.clip(r.score) })) : ranked;
+  }
+
+  private rankExact(vec: number, constant: number, seen: Int32Array, n: number, options: RecommendOptions): Scored[] {
     const nItems = this.items.size;
     const mark = this.core.mark();
     try {
       const scores = this.core.allocF32(nItems);
       scoreItems(this.core, this.items.factors, this.withBias ? this.items.bias : 0, nItems, this.params.factors, vec, scores);
-      const ranked = selectRanked(this.core, this.items.ids, scores, nItems, seen, constant, n, options);
-      // Rating models report predicted ratings, so keep them on the rating scale (order is unchanged).
-      return this.withBias ? ranked.map((r) => ({ itemId: r.itemId, score: this.clip(r.score) })) : ranked;
+      return selectRanked(this.core, this.items.ids, scores, nItems, seen, constant, n, options);
     } finally {
       this.core.release(mark);
     }
+  }
+
+  /** The index's answer, or null when there is no index, `exact` is asked, or too few candidates survive the filters. */
+  private rankApproximate(vec: number, constant: number, seen: Int32Array, n: number, options: RecommendOptions): Scored[] | null {
+    const index = this.index;
+    if (!index || options.exact) return null;
+    const exclude = Int32Array.from(excludedItems(this.items.ids, seen, options)).sort();
+    const ids = this.items.ids;
+    const { candidates, filter } = options;
+    const allowed = candidates || filter
+      ? (i: number) => (!candidates || candidates[i] === 1) && (!filter || filter(ids.id(i)))
+      : null;
+    const ranked = approximateTop((m, probes) => index.search(this.itemRows(), vec, exclude, m, probes), n, allowed, index.listCount, this.items.size);
+    return ranked && Array.from(ranked.items, (i, t) => ({ itemId: ids.id(i), score: ranked.scores[t] + constant }));
+  }
+
+  /** Cosine neighbours from the index; the exact scan when the probed lists hold too few. */
+  private similarApproximate(index: ItemIndex, i: number, n: number): Scored[] {
+    const k = this.params.factors;
+    const own = Math.hypot(...this.core.f32(this.items.row(i), k)) || 1;
+    const exclude = Int32Array.of(i);
+    const ranked = approximateTop((m, probes) => index.search(this.itemRows(), this.items.row(i), exclude, m, probes), n, null, index.listCount, this.items.size, SIMILAR_PROBE_SHARE);
+    if (!ranked) {
+      const norms = (this.itemNorms ??= this.norms(this.items));
+      return this.cosineTop(this.items, norms, i, n).map(([j, score]) => ({ itemId: this.items.ids.id(j), score }));
+    }
+    return Array.from(ranked.items, (j, t) => ({ itemId: this.items.ids.id(j), score: ranked.scores[t] / own }));
+  }
+
+  private itemRows(): ItemRows {
+    return { factors: this.items.factors, bias: this.withBias ? this.items.bias : 0, k: this.params.factors, size: this.items.size };
+  }
+
+  /**
+   * Builds the approximate top-N indexes over the items as they are now (tens of seconds per
+   * million items: call it off the serving thread, as the engine's training thread does). From
+   * then on recommend, recommendFor and similarItems search them unless asked for `exact`; they
+   * are saved with the model.
+   */
+  async buildIndex(options: IndexBuildOptions = {}): Promise<void> {
+    this.assertReady();
+    this.dropIndex();
+    const threads = options.threads ?? 1;
+    const pool = threads > 1 ? new CorePool(this.core, threads) : null;
+    try {
+      const index = await buildIndexArrays(this.core, this.itemRows(), { ...options, unit: false }, pool);
+      const similar = await buildIndexArrays(this.core, this.itemRows(), { ...options, unit: true }, pool);
+      this.index = new ItemIndex(this.core, index, true);
+      this.index.gather(this.itemRows());
+      this.similarIndex = new ItemIndex(this.core, similar);
+    } finally {
+      await pool?.close();
+    }
+  }
+
+  /** Back to exact scoring only. The indexes' core memory stays allocated until the model is disposed. */
+  dropIndex(): void {
+    this.index = null;
+    this.similarIndex = null;
+  }
+
+  get indexed(): boolean {
+    return this.index !== null;
+  }
+
+  get indexBytes(): number {
+    return this.indexes().reduce((sum, index) => sum + index.bytes, 0);
+  }
+
+  setItemRetired(itemId: string, retired: boolean): void {
+    const i = this.fitted ? this.items.ids.get(itemId) : -1;
+    if (i >= 0) this.indexes().forEach((index) => index.setRetired(i, retired));
+  }
+
+  private indexes(): ItemIndex[] {
+    return [this.index, this.similarIndex].filter((index) => index !== null);
   }
 
   private norms(side: Side): Float32Array {
@@ -522,11 +623,7 @@ export abstract class FactorModel<P extends Params & { factors: number }> extend
 export function selectRanked(
   core: Core, items: IdMap, scores: number, nItems: number, seen: Int32Array, constant: number, n: number, options: RecommendOptions,
 ): Scored[] {
-  const excluded = new Set<number>(options.excludeSeen === false ? [] : seen);
-  for (const id of options.exclude ?? []) {
-    const i = items.get(id);
-    if (i >= 0) excluded.add(i);
-  }
+  const excluded = excludedItems(items, seen, options);
   const exclude = core.putI32(Int32Array.from(excluded).sort());
   let mask = 0;
   if (options.candidates || options.filter) {
@@ -543,6 +640,20 @@ export function selectRanked(
   const idx = core.i32(outIdx, count);
   const sc = core.f32(outScores, count);
   return Array.from(idx, (i, t) => ({ itemId: items.id(i), score: sc[t] + constant }));
+}
+
+/** Where a model file keeps the indexes' arrays. */
+const INDEX_PREFIX = 'ann';
+const SIMILAR_PREFIX = 'annSimilar';
+
+/** Item indices a list must leave out: the seen items (unless `excludeSeen` is false) and `exclude`. */
+function excludedItems(items: IdMap, seen: Int32Array, options: RecommendOptions): Set<number> {
+  const excluded = new Set<number>(options.excludeSeen === false ? [] : seen);
+  for (const id of options.exclude ?? []) {
+    const i = items.get(id);
+    if (i >= 0) excluded.add(i);
+  }
+  return excluded;
 }
 
 /** Ids per step when an id map is built in steps (a few milliseconds' work). */

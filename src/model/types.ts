@@ -1,5 +1,6 @@
 import type { Interaction, Interactions } from '../data/interactions.ts';
 import type { CoreBank } from '../wasm/core-bank.ts';
+import type { IndexBuildOptions } from './item-index-build.ts';
 
 /** `als` and `svd` learn from ratings; `implicit-als`, `item-knn`, `ease` and `popular` from implicit weights. */
 export type Algorithm = 'als' | 'implicit-als' | 'svd' | 'item-knn' | 'popular' | 'ease';
@@ -28,6 +29,8 @@ export interface RecommendOptions {
   filter?: (itemId: string) => boolean;
   /** Candidate mask by the model's item index (1 = allowed), for callers that cache one. */
   candidates?: Uint8Array;
+  /** Score the whole catalog even when the model has an approximate index (see LatentFactors.buildIndex). */
+  exact?: boolean;
 }
 
 /** One of the user's items and how much it pushed an item's score. */
@@ -100,6 +103,21 @@ export interface LatentFactors {
   userSnapshot(): { vectors: Float32Array; rowOf(userId: string): number };
   /** The prediction when both ids are known, else the global mean plus whichever biases are known. */
   predictOrFallback(userId: string, itemId: string): number;
+  /**
+   * Builds an approximate top-N index over the items (an inverted file in the core; tens of seconds
+   * per million items, so off the serving thread; on `options.threads` threads). recommend, recommendFor and similarItems then
+   * search it unless asked for `exact`, scoring exactly only the items it proposes; filters and
+   * exclusions are met by searching deeper and, failing that, by the full scan. Saved with the model.
+   */
+  buildIndex(options?: IndexBuildOptions): Promise<void>;
+  /** Back to scoring the whole catalog. */
+  dropIndex(): void;
+  /** Whether an index is in use. */
+  readonly indexed: boolean;
+  /** Core memory the index holds, in bytes (0 without one). */
+  readonly indexBytes: number;
+  /** Leaves an item out of index searches while it is retired (or puts it back); exact scans are unaffected. */
+  setItemRetired(itemId: string, retired: boolean): void;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Core } from './core.ts';
+import type { Call } from './pool.ts';
 
 interface KmeansExports {
   kmeansAssign(points: number, n: number, k: number, centroids: number, c: number, outLabels: number, outDist: number): number;
@@ -17,6 +18,13 @@ export function kmeansAssign(
   core: Core, points: number, n: number, k: number, centroids: number, c: number, outLabels: number, outDist: number,
 ): number {
   return api(core).kmeansAssign(points, n, k, centroids, c, outLabels, outDist);
+}
+
+/** kmeansAssign for points [from, to) as a pool call (see runOverRows). */
+export function kmeansAssignRows(
+  from: number, to: number, points: number, k: number, centroids: number, c: number, outLabels: number, outDist: number,
+): Call {
+  return { fn: 'kmeansAssign', args: [points + from * k * 4, to - from, k, centroids, c, outLabels + from * 4, outDist + from * 4] };
 }
 
 /**

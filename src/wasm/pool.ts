@@ -127,6 +127,18 @@ export class CorePool {
   }
 }
 
+/**
+ * Runs a kernel whose rows are independent over rows [0, rows): `call(from, to)` makes the call
+ * for one range; the ranges split the rows evenly, one per thread of `pool`, or one call on the
+ * calling thread without a pool.
+ */
+export async function runOverRows(core: Core, pool: CorePool | null, rows: number, call: (from: number, to: number) => Call): Promise<void> {
+  const threads = pool?.threads ?? 1;
+  const calls = Array.from({ length: threads }, (_, t) => call(Math.floor((rows * t) / threads), Math.floor((rows * (t + 1)) / threads)));
+  if (pool) await pool.run(calls);
+  else runCalls(core, calls);
+}
+
 /** Runs calls in order on `core` (the calling thread). */
 function runCalls(core: Core, calls: Call[]): number[] {
   return calls.map(({ fn, args }) => {

@@ -53,6 +53,7 @@ describe('serve settings', () => {
       pseudonymSalt: SALT,
       retentionDays: 365,
       listCacheItems: 1000,
+      ann: 'off',
     };
     const file = config({
       host: '0.0.0.0',
@@ -146,6 +147,7 @@ describe('bad settings: one line naming the key and the rule', () => {
     [{ engine: { pseudonymSalt: 'short' } }, 'engine.pseudonymSalt must be a string of at least 16 characters, or null'],
     [{ engine: { retentionDays: -1 } }, 'engine.retentionDays must be a number of days from 0 (keep everything)'],
     [{ engine: { listCacheItems: 1.5 } }, 'engine.listCacheItems must be an integer number of items ≥ 0 (0 = off)'],
+    [{ engine: { ann: 'fast' } }, 'engine.ann must be "auto", "on" or "off"'],
   ])('%j', (json, message) => {
     const file = config(json);
     expect(failure(() => settings({ config: file }))).toContain(`config ${file}: ${message}`);
