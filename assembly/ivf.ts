@@ -1,6 +1,7 @@
 // An inverted-file (IVF) index over item vectors for approximate top-N by inner product.
-// Items are grouped into lists around centroids; a query scores the centroids (scoreItems),
-// keeps the best few lists (selectTop) and scores exactly only the items in them (ivfScan).
+// Items are grouped into lists around centroids; a query ranks the lists (the host bounds each
+// list's best score from its centroid and radius), and ivfScan scores exactly only the items of
+// the lists that could still beat the best found so far.
 //
 // Inner product is not a distance, so lists are formed in the norm-augmented space of
 // Bachrach et al. 2014: an item [x, b] gains a coordinate a = sqrt(M² − ‖x‖² − b²) (M the

@@ -25,7 +25,7 @@ export interface IndexBuildOptions {
   threads?: number;
 }
 
-export const INDEX_DEFAULTS = { samplePerList: 32, iterations: 6, augment: true, unit: false, seed: 42 };
+const INDEX_DEFAULTS = { samplePerList: 32, iterations: 6, seed: 42 };
 
 /** A list more than this many times the mean size is split: one scan of it would cost as much as many lists. */
 const SPLIT_FACTOR = 4;
@@ -40,7 +40,8 @@ const SPLIT_FACTOR = 4;
  * passes over rows run on `pool`'s threads when given.
  */
 export async function buildIndexArrays(core: Core, rows: ItemRows, options: IndexBuildOptions = {}, pool: CorePool | null = null): Promise<IndexArrays> {
-  const { samplePerList, iterations, unit, seed } = { ...INDEX_DEFAULTS, ...options };
+  const { samplePerList, iterations, seed } = { ...INDEX_DEFAULTS, ...options };
+  const unit = options.unit === true;
   const augment = options.augment !== false && !unit;
   const { k, size: n } = rows;
   const c = Math.max(1, Math.min(n, options.lists ?? Math.round(Math.sqrt(n) / 2)));
