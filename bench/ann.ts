@@ -168,8 +168,18 @@ const synthetic = servedOnly ? null : await ivfComparison({ ...bigFactors, queri
 const seenOf = (u: number) => seenIndices.slice(seenIndptr[u], seenIndptr[u + 1]).sort();
 const usearch = servedOnly || process.argv.includes('--no-usearch') ? [] : await usearchComparison();
 
+/** The part of usearch's API this comparison uses: it is an optional install, so its own types may be absent. */
+interface Usearch {
+  MetricKind: { IP: unknown; L2sq: unknown };
+  ScalarKind: { F32: unknown };
+  Index: new (options: Record<string, unknown>) => {
+    add(keys: BigUint64Array, vectors: Float32Array, threads: number): void;
+    search(vector: Float32Array, k: number, threads: number): { keys: BigUint64Array };
+  };
+}
+
 async function usearchComparison(): Promise<unknown[]> {
-  let usearch: typeof import('usearch');
+  let usearch: Usearch;
   try {
     // The CommonJS entry: the ESM one looks for its native binary under the working directory.
     usearch = createRequire(import.meta.url)('usearch');
