@@ -1,11 +1,16 @@
-import type { Recommender } from '../model/types.ts';
+import type { Recommender, RecommendOptions } from '../model/types.ts';
 import type { Catalog } from './catalog.ts';
 import { poolSize } from './rules.ts';
-import type { RecommendRequest, ScoredItem } from './types.ts';
+import type { CategoryReason, RecommendRequest, ScoredItem } from './types.ts';
+
+/** A ranked candidate; a short history's blend adds the categories behind it. */
+export type Ranked = ScoredItem & { categories?: CategoryReason[] };
+/** How a user's candidates are ranked: by the model, or for a short history by the blend (serving.ts). */
+export type Ranker = (options: RecommendOptions & { n: number }) => Ranked[];
 
 interface Entry {
   /** The user's unseen, available items, best first: the longest list asked for so far. */
-  items: ScoredItem[];
+  items: Ranked[];
   /** The model ran out of candidates: no item missing from `items` could pass any filter. */
   complete: boolean;
 }
@@ -54,12 +59,13 @@ export class ListCache {
    * The candidates `request` needs for the user (poolSize of them, best first, seen items,
    * `exclude` and the category filters applied), from the cached list when it holds them.
    * Call it in the same turn as the model's ranking would run: the list is stored as of now.
+   * `model` is the one serving (another one drops every list); `rank` ranks for the user.
    */
-  pool(model: Recommender, userId: string, request: RecommendRequest): ScoredItem[] {
+  pool(model: Recommender, userId: string, request: RecommendRequest, rank: Ranker): Ranked[] {
     const size = poolSize(request.n, request.diversity ?? 0);
     const exclude = new Set(request.exclude);
     const filter = this.catalog.filter(request.categories, request.excludeCategories);
-    if (this.maxItems === 0) return model.recommend(userId, { n: size, exclude, filter });
+    if (this.maxItems === 0) return rank({ n: size, exclude, filter });
     this.follow(model);
     const cached = this.lists.get(userId);
     if (cached) {
@@ -72,10 +78,10 @@ export class ListCache {
     }
     this.misses++;
     const filtered = request.categories?.length || request.excludeCategories?.length;
-    if (filtered) return model.recommend(userId, { n: size, exclude, filter });
+    if (filtered) return rank({ n: size, exclude, filter });
     // Deep enough that the exclusions cannot leave it short.
     const depth = Math.max(size + exclude.size, cached?.items.length ?? 0);
-    const items = model.recommend(userId, { n: depth, filter });
+    const items = rank({ n: depth, filter });
     this.store(userId, { items, complete: items.length < depth });
     return pick(items, size, exclude, undefined);
   }
@@ -125,11 +131,11 @@ export class ListCache {
  * caller owns what it gets (a later step or a client may change a score in place), the cache
  * keeps its own.
  */
-function pick(items: ScoredItem[], size: number, exclude: Set<string>, filter: ((itemId: string) => boolean) | undefined): ScoredItem[] {
-  const out: ScoredItem[] = [];
-  for (const { itemId, score } of items) {
+function pick(items: Ranked[], size: number, exclude: Set<string>, filter: ((itemId: string) => boolean) | undefined): Ranked[] {
+  const out: Ranked[] = [];
+  for (const { itemId, score, categories } of items) {
     if (out.length === size) break;
-    if (!exclude.has(itemId) && (!filter || filter(itemId))) out.push({ itemId, score });
+    if (!exclude.has(itemId) && (!filter || filter(itemId))) out.push(categories ? { itemId, score, categories } : { itemId, score });
   }
   return out;
 }

@@ -6,6 +6,7 @@ import { BLEND_CANDIDATES, BLEND_SCAN, blend, modelShare, type Blended } from '.
 import type { Catalog } from './catalog.ts';
 import type { EngineConfig } from './config.ts';
 import type { Event } from './history-cache.ts';
+import type { Ranker } from './list-cache.ts';
 import type { LivingProfiles } from './living.ts';
 import type { Popularity } from './popularity.ts';
 import { categoryWeights } from './profile.ts';
@@ -16,8 +17,17 @@ import type { CategoryReason, RecommendRequest, RecommendResult, ScoredItem } fr
 const DAY_MS = 86_400_000;
 
 type RankOptions = RecommendOptions & { n: number };
-/** A user's ranking: the model's, or a short history's blend (with its category reasons). */
-type Ranker = (options: RankOptions) => Array<Scored & { categories?: CategoryReason[] }>;
+
+/**
+ * Whether a blended list may come from the cache: its ranks are taken over a fixed candidate set
+ * (BLEND_CANDIDATES from each side) before exclusions, so any prefix of it filtered by
+ * exclusions answers as a fresh blend does — as long as the request needs no deeper list and no
+ * category filter (which blends other candidates).
+ */
+function blendCacheable(request: RecommendRequest): boolean {
+  const filtered = (request.categories?.length ?? 0) > 0 || (request.excludeCategories?.length ?? 0) > 0;
+  return !filtered && poolSize(request.n, request.diversity ?? 0) + (request.exclude?.length ?? 0) <= BLEND_CANDIDATES;
+}
 const EXPLAIN_ITEMS = 3;
 
 /**
@@ -55,12 +65,11 @@ export class Serving {
     if (model && personal()) {
       const share = this.modelShare(userId);
       const rank = this.ranker(model, userId, history, share);
-      // Re-showing seen items ranks another pool, and a short history is blended afresh on every
-      // read (popularity moves it too); the common read comes from the user's cached list.
+      // Re-showing seen items ranks another pool; the common read comes from the user's cached list.
       const pool =
         request.reshowAfterDays !== undefined ? this.reshowPool(rank, request, history)
-        : share < 1 ? rank({ n: poolSize(request.n, request.diversity ?? 0), exclude: request.exclude, filter: this.catalog.filter(request.categories, request.excludeCategories) })
-        : this.profiles.lists.pool(model, userId, request);
+        : share === 1 || blendCacheable(request) ? this.profiles.lists.pool(model, userId, request, rank)
+        : rank({ n: poolSize(request.n, request.diversity ?? 0), exclude: request.exclude, filter: this.catalog.filter(request.categories, request.excludeCategories) });
       recommendations = diversify(pool, request.n, request.diversity ?? 0, this.catalog);
       if (request.explain) recommendations = recommendations.map((r) => ({ itemId: r.itemId, score: r.score, because: this.because(model, userId, r) }));
       else if (share < 1) recommendations = recommendations.map((r) => ({ itemId: r.itemId, score: r.score }));

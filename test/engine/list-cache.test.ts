@@ -24,7 +24,8 @@ afterEach(async () => {
 
 async function shop(config: EngineConfigInput): Promise<Engine> {
   const store = SqliteStore.open(':memory:');
-  // The shop's users have 9 items each, all short histories: the blend is off so their lists are the model's, which the cache keeps.
+  // The shop's users have 9 items each, all short histories: the blend is off so that category-filtered reads can come from the
+  // cache too (a blended list is cached for unfiltered reads only; see the blend's own case below).
   const engine = await Engine.open(store, { params: SHOP_PARAMS, retrainMinutes: 0, retrainEvery: 0, blend: false, ...config }, () => now);
   open.push({ engine, store });
   await engine.upsertItems(SHOP_ITEMS);
@@ -67,13 +68,23 @@ const ids = (result: RecommendResult) => result.recommendations.map((r) => r.ite
 const purchase = (userId: string, itemId: string, at = now): FeedbackInput => ({ userId, itemId, type: 'purchase', value: null, timestamp: at });
 
 describe('cached lists', () => {
-  it('are not kept for a short history under the blend: it is blended afresh on every read', async () => {
+  it("keep a short history's blended list too, answering as a fresh blend; a category filter blends afresh", async () => {
     const t = await twins({ blend: { historyItems: 20 } });
-    for (const request of [{ n: 3 }, { n: 3 }, { n: 3, explain: true }, { n: 2, exclude: ['h1'] }]) {
-      const answer = await t.read('hu1', request);
-      expect(answer.recommendations.length).toBe(request.n);
-    }
-    expect(await t.counts()).toMatchObject({ hits: 0, items: 0 });
+    await t.read('hu1', { n: 3 });
+    await t.hit('hu1', { n: 3 });
+    await t.hit('hu1', { n: 2, exclude: ['h1'] });
+    const explained = await t.hit('hu1', { n: 3, explain: true });
+    // The category reasons of the blend come back from the cached list.
+    expect(explained.recommendations[0].because).toContainEqual({ category: 'horror', weight: expect.any(Number) });
+    const hits = (await t.counts()).hits;
+    await t.read('hu1', { n: 4, categories: ['animation'] });
+    await t.read('hu1', { n: 30, diversity: 0.5 });
+    expect((await t.counts()).hits).toBe(hits);
+    // A post drops the blended list like any other: its answer blends afresh, and that list is kept.
+    const misses = (await t.counts()).misses;
+    await t.both((e) => e.addFeedback(purchase('hu1', 'a0'), 3));
+    await t.hit('hu1', { n: 3 });
+    expect((await t.counts()).misses).toBe(misses + 1);
   });
 
   it('answer a mix of request options as ranking every read does, deriving filters and exclusions from the cached pool', async () => {

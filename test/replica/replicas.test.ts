@@ -17,7 +17,8 @@ interface Server {
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
-// The blend off: the shop's users all have short histories, and the cached-list checks need the model's lists (which are cached).
+// The blend off: the shop's users all have short histories, whose blended scores are by rank; the erasure check below needs
+// the model's own scores, which every erasure moves.
 const CONFIG = { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0, floodEventsPerSecond: 1000, blend: false } as const;
 let url: string;
 let a: Server;

@@ -256,8 +256,7 @@ describe('GET /metrics over the real engine', () => {
     dbPath = join(dir, 'liverec.db');
     store = SqliteStore.open(dbPath);
     clock = T0 + 86_400_000;
-    // The blend off: the shop's users all have short histories, which are blended afresh on every read, and the cached-list counts need cached lists.
-    engine = await Engine.open(store, { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0, blend: false }, () => clock);
+    engine = await Engine.open(store, { params: SHOP_PARAMS, retrainEvery: 0, retrainMinutes: 0 }, () => clock);
     open();
   });
 
