@@ -356,6 +356,36 @@ function accuracySection(f: Json): string {
   );
 }
 
+/** EASE: λ chosen on validation, then fit time and memory by catalog size, through the items or the users (bench/ease.ts). */
+function easeSection(f: Json): string {
+  const chosen = f.accuracy?.chosenOnValidation;
+  const lambdas = chosen ? (chosen.validation as Json[]).map((v) => `${v.lambda}: ${v.ndcg.toFixed(4)}`).join(', ') : '';
+  const test = chosen?.test;
+  const rows = [...(f.results as Json[]), ...((f.fewerUsers?.results ?? []) as Json[])].map((r) => {
+    const fit = (r.fits as Json[]).at(-1)!;
+    return [
+      r.path === 'users' ? 'users (Woodbury)' : 'items',
+      int(r.items),
+      int(r.users),
+      int(r.pairs),
+      `${fit.threads}`,
+      secs(fit.seconds),
+      secs(fit.gramSeconds),
+      secs(fit.sweepSeconds),
+      bytes(r.matrixBytes),
+      bytes(r.peakRssBytes),
+      `${r.recommendMs.toFixed(2)} ms`,
+      secs(r.eraseSeconds),
+    ];
+  });
+  return (
+    `### EASE: λ and fit cost\n\n${machineLine(f)}\n\n` +
+    (chosen ? `λ chosen on a validation split carved from train (NDCG@10 by λ: ${lambdas}): **λ ${chosen.lambda}**, test P@10 ${test.precision.toFixed(4)}, NDCG@10 ${test.ndcg.toFixed(4)}, fit ${secs(test.fit_seconds)}.\n\n` : '') +
+    `Fit by catalog size (synthetic data; the inversion runs through whichever of items and users is smaller):\n\n` +
+    table(['path', 'items', 'users', 'pairs', 'threads', 'fit', 'Gram', 'inversion', 'B', 'peak RSS', 'recommend', 'erase'], rows)
+  );
+}
+
 /** The blend's and EASE's effect by history length (bench/cohorts.ts). */
 function cohortsSection(f: Json): string {
   const results = f.results as Json[];
@@ -390,6 +420,7 @@ const SECTIONS: Array<[string, (f: Json) => string]> = [
   ['retrain', retrainSection],
   ['replay', replaySection],
   ['cohorts', cohortsSection],
+  ['ease', easeSection],
   ['accuracy', accuracySection],
 ];
 
