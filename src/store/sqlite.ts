@@ -3,8 +3,9 @@ import Database from 'better-sqlite3';
 import { CorruptModelError, IncompatibleSchemaError, NotFoundError, StoreUnavailableError, translateSqliteError } from './errors.ts';
 import { userHistories } from './histories.ts';
 import { MIGRATIONS, migrate, schemaVersion } from './migrations.ts';
+import { SqliteImport } from './sqlite-import.ts';
 import type {
-  AddFeedbackOptions, AddFeedbackResult, AuditEntry, Evaluation, FeedbackInput, FeedbackType, FeedbackRecord, FileMaintenance, ItemInput, ItemRecord, ModelMeta,
+  AddFeedbackOptions, AddFeedbackResult, AuditEntry, FeedbackImport, Evaluation, FeedbackInput, FeedbackType, FeedbackRecord, FileMaintenance, ItemInput, ItemRecord, ModelMeta,
   Store, UserRecord,
 } from './types.ts';
 
@@ -161,6 +162,15 @@ export class SqliteStore implements Store {
       }
       return result;
     }));
+  }
+
+  async importFeedback(): Promise<FeedbackImport> {
+    const load = guard(() => new SqliteImport(this.db));
+    return {
+      add: async (events) => guard(() => load.add(events)),
+      finish: async () => guard(() => load.finish()),
+      abort: async () => guard(() => load.abort()),
+    };
   }
 
   async userFeedback(userId: string): Promise<FeedbackRecord[]> {
