@@ -230,6 +230,24 @@ function retrainSection(f: Json): string {
   )}`;
 }
 
+function scaleSection(f: Json): string {
+  const { import: imp, train, serve } = f.results as Json;
+  const { users, items, events } = f.dataset as Json;
+  const load = (step: Json) => `${step.loadAverage1m.min.toFixed(1)}–${step.loadAverage1m.max.toFixed(1)}`;
+  const cpu = (step: Json) => (step.cpuSeconds === null ? '–' : secs(step.cpuSeconds));
+  const verdict = (holds: boolean) => (holds ? 'holds' : '**misses**');
+  const rows = [
+    ['`liverec import`', secs(imp.wallSeconds), cpu(imp), `${int(imp.eventsPerSecond)} events/s`, bytes(imp.peakRssBytes), load(imp), `≤ ${f.targets.importSeconds} s: ${verdict(imp.holds)}`],
+    ['`liverec train` (implicit ALS, k 64, 2 threads)', secs(train.wallSeconds), cpu(train), `read log ${secs(train.readSeconds)}, fit ${secs(train.fitSeconds)}`, bytes(train.peakRssBytes), load(train), `≤ ${f.targets.trainSeconds} s: ${verdict(train.holds)}`],
+    ['`liverec serve`', secs(serve.startSeconds), '–', `RSS ${bytes(serve.rssBytes)} = ${ratio(serve.rssOverRaw)} raw ${bytes(serve.rawBytes.total)}; p50 ${serve.latencyMs.p50.toFixed(1)} ms`, bytes(serve.peakRssBytes), serve.loadAverage[0].toFixed(1), 'reported'],
+  ];
+  return `${header(`Scale: ${int(events)} events, ${int(users)} users × ${int(items)} items`, f)}
+${table(
+    ['step', 'wall', 'CPU (all threads)', 'rate / detail', 'peak RSS', '1-min load', 'target'],
+    rows,
+  )}`;
+}
+
 function replaySection(f: Json): string {
   const modes = Object.values(f.modes ?? {}) as Json[];
   const k = modes[0]?.k ?? f.params?.k ?? 10;
@@ -422,6 +440,7 @@ const SECTIONS: Array<[string, (f: Json) => string]> = [
   ['cohorts', cohortsSection],
   ['ease', easeSection],
   ['accuracy', accuracySection],
+  ['scale', scaleSection],
 ];
 
 function buildReport(dir: string): string {

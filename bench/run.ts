@@ -8,6 +8,7 @@
  *                                      README untouched (the report is printed instead)
  *   npm run bench -- --only fit,http   a subset, then the report over all results on disk
  *   npm run bench -- --only throughput SQLite vs PostgreSQL throughput (needs initdb/postgres installed)
+ *   npm run bench -- --scale           the 25M-event run (bench/scale.ts, ≈ 20–40 min, ~3 GB in /tmp), only when asked
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,10 +19,13 @@ import { ROOT, arg, isQuick, resultsDir, writeResult } from './lib.ts';
 
 // throughput: SQLite vs PostgreSQL (1 and 2 servers) over HTTP; it starts a private PostgreSQL.
 const SCRIPTS = ['fit', 'kernels', 'foldin', 'http', 'throughput', 'memory', 'retrain', 'startup'];
+// Run only when named (--scale or --only scale): it takes half an hour and gigabytes of disk.
+const ON_REQUEST = ['scale'];
+const KNOWN = [...SCRIPTS, ...ON_REQUEST];
 const quick = isQuick();
-const only = arg('only', '');
+const only = process.argv.includes('--scale') ? 'scale' : arg('only', '');
 const selected = only ? only.split(',').map((s) => s.trim()) : SCRIPTS;
-for (const s of selected) if (!SCRIPTS.includes(s)) throw new Error(`unknown benchmark '${s}': expected some of ${SCRIPTS.join(', ')}`);
+for (const s of selected) if (!KNOWN.includes(s)) throw new Error(`unknown benchmark '${s}': expected some of ${KNOWN.join(', ')}`);
 
 /** Runs bench/<name>.ts in a child node; resolves with its exit code and the 1-minute load averages seen meanwhile. */
 async function runScript(file: string, args: string[]): Promise<{ code: number; seconds: number; load: number[] }> {
@@ -50,7 +54,7 @@ for (const name of selected) {
 const previous = join(resultsDir(), 'run.json');
 const kept: Array<{ script: string }> = only && existsSync(previous) ? JSON.parse(readFileSync(previous, 'utf8')).results : [];
 const merged = [...kept.filter((k) => !runs.some((r) => r.script === k.script)), ...runs];
-merged.sort((a, b) => SCRIPTS.indexOf(a.script.slice(6, -3)) - SCRIPTS.indexOf(b.script.slice(6, -3)));
+merged.sort((a, b) => KNOWN.indexOf(a.script.slice(6, -3)) - KNOWN.indexOf(b.script.slice(6, -3)));
 
 writeResult('run', {
   method: 'bench/run.ts: each benchmark in its own child process, in sequence; the 1-minute load average sampled every 5 s while each ran (other jobs on the machine skew timings).',

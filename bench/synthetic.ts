@@ -6,8 +6,9 @@
  * values are small positive integers like click counts.
  *
  * As a module: `generate({ users, items, interactions, seed })` → deduplicated typed arrays.
- * As a script, a `user,item,value,timestamp` CSV (the generic format src/eval/readers.ts reads):
- *   npx tsx bench/synthetic.ts --users 100000 --items 50000 --interactions 1000000 [--seed 1] [--out file.csv]
+ * As a script, a `user,item,value,timestamp` CSV (the generic format src/eval/readers.ts reads),
+ * or with `--feedback` a `userId,itemId,type,timestamp` CSV (what `liverec import --feedback` reads):
+ *   npx tsx bench/synthetic.ts --users 100000 --items 50000 --interactions 1000000 [--seed 1] [--feedback] [--out file.csv]
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -191,13 +192,24 @@ export function timestamps(n: number, seed = 1): Float64Array {
   return out;
 }
 
-function writeCsv(data: SyntheticData, path: string | null, seed: number): void {
+/**
+ * The event type a pair becomes in a feedback file: the more often it was drawn, the stronger
+ * the signal (once a view, twice a click, three times or more a purchase).
+ */
+function feedbackType(draws: number): string {
+  return draws >= 3 ? 'purchase' : draws === 2 ? 'click' : 'view';
+}
+
+/** Writes the data as CSV to `path` (stdout when null): the generic interaction format, or `liverec import --feedback`'s. */
+export function writeCsv(data: SyntheticData, path: string | null, seed: number, feedback = false): void {
   const fd = path ? openSync(path, 'w') : 1;
   const ts = timestamps(data.values.length, seed);
   try {
-    let chunk = 'user,item,value,timestamp\n';
+    let chunk = feedback ? 'userId,itemId,type,timestamp\n' : 'user,item,value,timestamp\n';
     for (let t = 0; t < data.values.length; t++) {
-      chunk += `u${data.userIdx[t]},i${data.itemIdx[t]},${data.values[t]},${ts[t]}\n`;
+      chunk += feedback
+        ? `u${data.userIdx[t]},i${data.itemIdx[t]},${feedbackType(data.values[t])},${ts[t]}\n`
+        : `u${data.userIdx[t]},i${data.itemIdx[t]},${data.values[t]},${ts[t]}\n`;
       if (chunk.length > 1 << 20) {
         writeSync(fd, chunk);
         chunk = '';
@@ -226,7 +238,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const out = arg('out', '');
   const started = performance.now();
   const data = generate(options);
-  writeCsv(data, out || null, seed);
+  writeCsv(data, out || null, seed, process.argv.includes('--feedback'));
   process.stderr.write(
     `${data.values.length} interactions, ${data.usedUsers} users, ${data.usedItems} items in ${((performance.now() - started) / 1000).toFixed(1)} s` +
       (out ? ` → ${out}\n` : '\n'),

@@ -1,10 +1,13 @@
 /**
  * The files `liverec import` reads, each turned into validated store inputs one row at a time.
  * Rows are checked with the HTTP API's schemas, so a row the CLI accepts is exactly a row the
- * server would accept. A bad row becomes a rejection with its line number, never an abort.
+ * server would accept (feedback first through the schema's hand-written common case, which
+ * leaves every row it is unsure of to the schema). A bad row becomes a rejection with its line
+ * number, never an abort.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { DataFormatError } from '../eval/readers.ts';
+import { plainFeedback } from '../server/feedback-check.ts';
 import { feedbackEvent, itemBatch } from '../server/schemas.ts';
 import { validate } from '../server/validate.ts';
 import type { FeedbackInput, ItemInput } from '../store/types.ts';
@@ -21,7 +24,8 @@ export function movieLensRatings(path: string, now: number, onBytes?: OnBytes): 
   const schema = feedbackEvent(now);
   return mapRows(csvRows(path, ['userId', 'movieId', 'rating', 'timestamp'], onBytes), ([userId, itemId, rating, seconds]) => {
     if (!/^\d+$/.test(seconds)) throw new Error(`timestamp "${seconds}" must be whole epoch seconds`);
-    return validate(schema, { userId, itemId, type: 'rating', value: numberOrRaw(rating), timestamp: Number(seconds) * 1000 });
+    const row = { userId, itemId, type: 'rating', value: numberOrRaw(rating), timestamp: Number(seconds) * 1000 };
+    return plainFeedback(row, now) ?? validate(schema, row);
   });
 }
 
@@ -36,9 +40,10 @@ export function movieLensMovies(path: string, onBytes?: OnBytes): Generator<Pars
 /** Generic feedback: CSV with a `userId,itemId,type[,value][,timestamp]` header, or JSON lines. */
 export function* feedbackFile(path: string, now: number, onBytes?: OnBytes): Generator<Parsed<FeedbackInput>> {
   const schema = feedbackEvent(now);
+  const feedbackRow = (row: unknown) => (typeof row === 'object' && row !== null && plainFeedback(row, now)) || validate(schema, row);
   if (isJsonLines(path)) {
     for (const { line, text } of readLines(path, onBytes)) {
-      if (text.trim() !== '') yield check(line, () => validate(schema, JSON.parse(text)));
+      if (text.trim() !== '') yield check(line, () => feedbackRow(JSON.parse(text)));
     }
     return;
   }
@@ -63,7 +68,7 @@ export function* feedbackFile(path: string, now: number, onBytes?: OnBytes): Gen
         if (field === '' && (name === 'value' || name === 'timestamp')) return;
         row[name] = name === 'value' || name === 'timestamp' ? numberOrRaw(field) : field;
       });
-      return validate(schema, row);
+      return feedbackRow(row);
     });
   }
 }

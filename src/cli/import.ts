@@ -10,7 +10,7 @@ import { feedbackFile, itemsFile, movieLensMovies, movieLensRatings, type Parsed
 import { io, progress, type Io, type Progress } from './io.ts';
 import { databaseOption, requireFile } from './options.ts';
 
-/** Rows per store call: one transaction each, large enough to amortise the commit's fsync. */
+/** Rows per store call (items: one transaction each, large enough to amortise the commit's fsync). */
 export const BATCH_SIZE = 10_000;
 /** Rejections printed per file; the rest are counted, so one systematic error cannot flood the terminal. */
 const SHOWN_REJECTIONS = 20;
@@ -40,7 +40,7 @@ export function registerImport(program: Command): void {
     .command('import')
     .summary('load items and feedback files into a database')
     .description(
-      "Loads files into the database (created when missing), items before feedback. Every row is checked with the HTTP API's rules; bad rows are reported by line number, field and rule. By default they are skipped and the rest are stored in batches of 10,000 (exit code 0 even when rows were rejected); with --strict every file is checked first and any bad row stops the import before anything is stored (exit code 1). With a pseudonym salt (LIVEREC_PSEUDONYM_SALT, or engine.pseudonymSalt in --config) user ids are stored as the server stores them.",
+      "Loads files into the database (created when missing), items before feedback. Every row is checked with the HTTP API's rules; bad rows are reported by line number, field and rule. By default they are skipped and the rest are stored (exit code 0 even when rows were rejected; on SQLite each feedback file is stored in one transaction, all or nothing); with --strict every file is checked first and any bad row stops the import before anything is stored (exit code 1). With a pseudonym salt (LIVEREC_PSEUDONYM_SALT, or engine.pseudonymSalt in --config) user ids are stored as the server stores them.",
     )
     .addOption(databaseOption('the database to load into (created when missing)'))
     .option('--movies <file>', 'MovieLens movies.csv (movieId,title,genres) → items with genres as categories')
@@ -58,7 +58,7 @@ export function registerImport(program: Command): void {
       for (const path of [movies, ratings, items, feedback]) if (path) requireFile(path);
       const { pseudonymSalt } = engineSettings(options.config, process.env);
       const out = io(command);
-      const settings: ImportSettings = { userId: pseudonymizer(pseudonymSalt ?? null), now: Date.now() };
+      const settings: ImportSettings = { userId: pseudonymSalt ? pseudonymizer(pseudonymSalt) : undefined, now: Date.now() };
       // A full pass before the database is touched: with any bad row, not even the file is created.
       if (options.strict) checkFiles(options, settings.now!, out);
       if (!isPostgresUrl(options.db)) mkdirSync(dirname(options.db), { recursive: true });
@@ -94,48 +94,74 @@ function checkFiles(files: Files, now: number, out: Io): void {
   if (rejected > 0) throw new CliError(`--strict: ${count(rejected)} rejected ${rejected === 1 ? 'row' : 'rows'}; nothing was stored`);
 }
 
-/** Imports every file named in `files`, items first; exported for the demo command. */
+/**
+ * Imports every file named in `files`, items first; exported for the demo command. Events go
+ * through the store's bulk load (see FeedbackImport), durable when a file's summary is printed;
+ * a file database's write-ahead log is then emptied, so no copy of the load lingers beside it.
+ */
 export async function importFiles(store: Store, files: Files, out: Io, settings: ImportSettings = {}): Promise<void> {
-  const uid = settings.userId ?? ((userId: string) => userId);
-  const items = async (batch: ItemInput[]) => ({ accepted: await store.upsertItems(batch), duplicates: 0 });
-  const events = (batch: FeedbackInput[]) => store.addFeedback(batch.map((e) => ({ ...e, userId: uid(e.userId) })), { createMissingItems: true });
+  const uid = settings.userId;
+  const items = (): Sink<ItemInput> => {
+    let accepted = 0;
+    return {
+      add: async (batch) => void (accepted += await store.upsertItems(batch)),
+      finish: async () => ({ accepted, duplicates: 0 }),
+      abort: async () => {},
+    };
+  };
+  const events = async (): Promise<Sink<FeedbackInput>> => {
+    const load = await store.importFeedback();
+    // Spread only when ids change: a copy of every row is measurable over millions.
+    return uid ? { ...load, add: (batch) => load.add(batch.map((e) => ({ ...e, userId: uid(e.userId) }))) } : load;
+  };
   for (const { path, noun, rows } of sources(files, settings.now ?? Date.now())) {
-    await load(path, noun, rows, (batch) => (noun === 'items' ? items(batch as ItemInput[]) : events(batch as FeedbackInput[])), out);
+    await load(path, noun, rows, noun === 'items' ? items() : ((await events()) as Sink<ItemInput | FeedbackInput>), out);
   }
+  await store.maintenance?.checkpoint();
+}
+
+/** Where one file's valid rows go, a batch at a time. */
+interface Sink<T> {
+  add(batch: T[]): Promise<void>;
+  finish(): Promise<Tally>;
+  abort(): Promise<void>;
 }
 
 async function load<T>(
   path: string,
   noun: string,
   rows: (onBytes: (read: number, total: number) => void) => Iterable<Parsed<T>>,
-  write: (batch: T[]) => Promise<{ accepted: number; duplicates: number }>,
+  sink: Sink<T>,
   out: Io,
 ): Promise<void> {
   const name = basename(path);
-  const tally: Tally = { accepted: 0, duplicates: 0 };
   // Created on the first chunk, once the file's size is known.
   const bar: { current?: Progress } = {};
   const onBytes = (read: number, total: number) => (bar.current ??= progress(`importing ${name}`, total, 'bytes')).update(read);
   // Printed once the bar is gone, so messages do not interleave with its redraws.
   const rejected = rejections(path);
   let batch: T[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const result = await write(batch);
-    tally.accepted += result.accepted;
-    tally.duplicates += result.duplicates;
-    batch = [];
-  };
+  let tally: Tally;
   try {
     for (const row of rows(onBytes)) {
       if ('value' in row) {
         batch.push(row.value);
-        if (batch.length === BATCH_SIZE) await flush();
+        if (batch.length === BATCH_SIZE) {
+          await sink.add(batch);
+          batch = [];
+        }
       } else {
         rejected.add(row);
       }
     }
-    await flush();
+    await sink.add(batch);
+    // The bar counts bytes read; storing a staged load takes a while more, with the bar gone.
+    bar.current?.stop();
+    bar.current = undefined;
+    tally = await sink.finish();
+  } catch (err) {
+    await sink.abort();
+    throw err;
   } finally {
     bar.current?.stop();
     rejected.print(out);

@@ -12,6 +12,7 @@
  * would add a staging table and a second statement.
  */
 import { createHash } from 'node:crypto';
+import { batchedImport } from './batched-import.ts';
 import { IncompatibleSchemaError, StoreUnavailableError } from './errors.ts';
 import * as catalog from './postgres-catalog.ts';
 import { connectPostgres, type PgConnectOptions, type PgSql } from './postgres-connect.ts';
@@ -21,7 +22,7 @@ import { migratePostgres, PG_MIGRATIONS, postgresSchemaVersion } from './postgre
 import * as models from './postgres-models.ts';
 import { PgReplication, recordChange } from './postgres-replication.ts';
 import type {
-  AddFeedbackOptions, AddFeedbackResult, AuditEntry, Evaluation, FeedbackInput, FeedbackRecord, FeedbackType, ItemInput, ItemRecord,
+  AddFeedbackOptions, AddFeedbackResult, FeedbackImport, AuditEntry, Evaluation, FeedbackInput, FeedbackRecord, FeedbackType, ItemInput, ItemRecord,
   ModelMeta, Store, UserRecord,
 } from './types.ts';
 
@@ -89,6 +90,10 @@ export class PostgresStore implements Store {
 
   addFeedback(events: FeedbackInput[], options: AddFeedbackOptions): Promise<AddFeedbackResult> {
     return guard(() => log.addFeedback(this.sql, events, options));
+  }
+
+  async importFeedback(): Promise<FeedbackImport> {
+    return batchedImport(this);
   }
 
   userFeedback(userId: string): Promise<FeedbackRecord[]> {

@@ -3,8 +3,9 @@ import Database from 'better-sqlite3';
 import { CorruptModelError, IncompatibleSchemaError, NotFoundError, StoreUnavailableError, translateSqliteError } from './errors.ts';
 import { userHistories } from './histories.ts';
 import { MIGRATIONS, migrate, schemaVersion } from './migrations.ts';
+import { SqliteImport } from './sqlite-import.ts';
 import type {
-  AddFeedbackOptions, AddFeedbackResult, AuditEntry, Evaluation, FeedbackInput, FeedbackType, FeedbackRecord, FileMaintenance, ItemInput, ItemRecord, ModelMeta,
+  AddFeedbackOptions, AddFeedbackResult, AuditEntry, FeedbackImport, Evaluation, FeedbackInput, FeedbackType, FeedbackRecord, FileMaintenance, ItemInput, ItemRecord, ModelMeta,
   Store, UserRecord,
 } from './types.ts';
 
@@ -163,6 +164,15 @@ export class SqliteStore implements Store {
     }));
   }
 
+  async importFeedback(): Promise<FeedbackImport> {
+    const load = guard(() => new SqliteImport(this.db));
+    return {
+      add: async (events) => guard(() => load.add(events)),
+      finish: async () => guard(() => load.finish()),
+      abort: async () => guard(() => load.abort()),
+    };
+  }
+
   async userFeedback(userId: string): Promise<FeedbackRecord[]> {
     return guard(() => this.s.userFeedback.all(userId) as FeedbackRecord[]);
   }
@@ -191,12 +201,24 @@ export class SqliteStore implements Store {
   }
 
   async forEachUserHistory(fn: (userId: string, events: FeedbackRecord[]) => void, options: { includeFlagged?: boolean } = {}): Promise<void> {
-    guard(() => {
+    // Users' and items' external ids are read first into arrays by row id: joining them per row,
+    // and SQLite building two strings per row, cost more than the scan itself (2.5× over 1M
+    // rows). One read transaction, so all three reads see the same snapshot.
+    guard(() => this.db.transaction(() => {
+      const users: string[] = [];
+      for (const [id, userId, flaggedAt] of this.s.userNames.iterate() as Iterable<[number, string, number | null]>) {
+        if (flaggedAt === null || options.includeFlagged) users[id] = userId;
+      }
+      const items: string[] = [];
+      for (const [id, itemId] of this.s.itemNames.iterate() as Iterable<[number, string]>) items[id] = itemId;
       const histories = userHistories(fn);
-      const statement = options.includeFlagged ? this.s.historiesAll : this.s.historiesUnflagged;
-      for (const row of statement.iterate() as Iterable<FeedbackRecord>) histories.add(row);
+      type Row = [number, number, number, FeedbackType, number | null, number, number];
+      for (const [id, user, item, type, value, timestamp, receivedAt] of this.s.historyRows.iterate() as Iterable<Row>) {
+        const userId = users[user];
+        if (userId !== undefined) histories.add({ id, userId, itemId: items[item], type, value, timestamp, receivedAt });
+      }
       histories.end();
-    });
+    })());
   }
 
   async itemFeedback(itemId: string): Promise<FeedbackRecord[]> {
@@ -381,8 +403,10 @@ function prepareStatements(db: Database.Database) {
     maxFeedbackId: p('SELECT coalesce(max(id), 0) FROM feedback').pluck(),
     getUser: p(`SELECT external_id AS userId, first_seen AS firstSeen, last_seen AS lastSeen, interactions,
       flagged_at AS flaggedAt, flag_reason AS flagReason FROM users WHERE external_id = ?`),
-    historiesAll: p(`SELECT ${FEEDBACK_COLUMNS} ORDER BY f.user_id, f.ts, f.id`),
-    historiesUnflagged: p(`SELECT ${FEEDBACK_COLUMNS} WHERE u.flagged_at IS NULL ORDER BY f.user_id, f.ts, f.id`),
+    // Rows as arrays (raw): no per-row object with named keys for the millions a training scan reads.
+    userNames: p('SELECT id, external_id, flagged_at FROM users').raw(),
+    itemNames: p('SELECT id, external_id FROM items').raw(),
+    historyRows: p('SELECT id, user_id, item_id, type, value, ts, received_at FROM feedback ORDER BY user_id, ts, id').raw(),
     itemFeedback: p(`SELECT ${FEEDBACK_COLUMNS} WHERE i.external_id = ? ORDER BY f.ts, f.id`),
     flagUser: p('UPDATE users SET flagged_at = ?, flag_reason = ? WHERE external_id = ?'),
     unflagUser: p('UPDATE users SET flagged_at = NULL, flag_reason = NULL WHERE external_id = ?'),

@@ -74,6 +74,21 @@ export interface AddFeedbackResult {
   createdItems: string[];
 }
 
+/**
+ * A bulk load of feedback (`liverec import`): rows `add`ed are stored as `addFeedback` with
+ * `createMissingItems` stores them (users upserted, bare items created, exact duplicates stored
+ * once, the first in input order kept), and are durable once `finish` resolves. Before that a
+ * backend may hold them back (SQLite stores the whole load in one transaction at `finish`) or
+ * store them batch by batch; ids are assigned in an order of the backend's choosing.
+ */
+export interface FeedbackImport {
+  add(events: FeedbackInput[]): Promise<void>;
+  /** Stores what is still pending; rows stored and exact duplicates skipped, over the whole load. */
+  finish(): Promise<{ accepted: number; duplicates: number }>;
+  /** Gives up what is not yet stored (after a failure); rows already stored stay. */
+  abort(): Promise<void>;
+}
+
 export interface AddFeedbackOptions {
   createMissingItems: boolean;
   /** Defaults to the current time. */
@@ -114,6 +129,8 @@ export interface FeedbackLog {
    * Exact duplicates (same user, item, type, timestamp) are stored once and counted in `duplicates`.
    */
   addFeedback(events: FeedbackInput[], options: AddFeedbackOptions): Promise<AddFeedbackResult>;
+  /** Starts a bulk load; see FeedbackImport. One at a time per store. */
+  importFeedback(): Promise<FeedbackImport>;
   /** Ordered by timestamp, then id. */
   userFeedback(userId: string): Promise<FeedbackRecord[]>;
   /**

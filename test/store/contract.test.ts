@@ -140,6 +140,39 @@ describe.each(BACKENDS)('store contract on $name', (backend) => {
     });
   });
 
+  describe('importFeedback', () => {
+    it('stores a load as addFeedback would: users, bare items, each exact repeat once (the first), counts', async () => {
+      await store.upsertItems([{ itemId: 'known', title: 'K' }], 1);
+      await store.addFeedback([ev('u1', 'known', 50)], { createMissingItems: false });
+      const load = await store.importFeedback();
+      await load.add([{ userId: 'u1', itemId: 'new', type: 'rating', value: 4, timestamp: 500 }, ev('u1', 'known', 300), ev('u2', 'other', 450)]);
+      // Repeats within the load and of a stored row; a rating repeated with another value is the same event.
+      await load.add([ev('u1', 'known', 300), ev('u1', 'known', 50), { userId: 'u1', itemId: 'new', type: 'rating', value: 1, timestamp: 500 }]);
+      await load.add([]);
+      expect(await load.finish()).toEqual({ accepted: 3, duplicates: 3 });
+
+      expect(await store.countFeedback()).toBe(4);
+      expect(await store.getItem('new')).toMatchObject({ title: null, categories: [], available: true });
+      expect(await store.getItem('known')).toMatchObject({ title: 'K', createdAt: 1 });
+      expect(await store.getUser('u1')).toEqual({ userId: 'u1', firstSeen: 50, lastSeen: 500, interactions: 3, flag: null });
+      expect(await store.getUser('u2')).toMatchObject({ firstSeen: 450, lastSeen: 450, interactions: 1 });
+      const rows = await store.userFeedback('u1');
+      expect(rows.map((r) => [r.itemId, r.type, r.value, r.timestamp])).toEqual([['known', 'click', null, 50], ['known', 'click', null, 300], ['new', 'rating', 4, 500]]);
+      // Every row of the load is newer than what was stored before it.
+      expect(Math.min(...rows.slice(1).map((r) => r.id))).toBeGreaterThan(rows[0].id);
+    });
+
+    it('stores nothing for an empty load, and a second load after a first', async () => {
+      expect(await (await store.importFeedback()).finish()).toEqual({ accepted: 0, duplicates: 0 });
+      for (const t of [1, 2]) {
+        const load = await store.importFeedback();
+        await load.add([ev('u', 'i', t), ev('u', 'i', 1)]);
+        expect(await load.finish()).toEqual({ accepted: 1, duplicates: 1 });
+      }
+      expect(await store.getUser('u')).toMatchObject({ firstSeen: 1, lastSeen: 2, interactions: 2 });
+    });
+  });
+
   describe('reading the log', () => {
     it('orders a user’s and an item’s events by time then id, and the log by id', async () => {
       expect(await store.maxFeedbackId()).toBe(0);
