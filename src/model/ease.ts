@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { IdMap } from '../data/id-map.ts';
 import { transpose, withoutRow, type Csr } from '../data/csr.ts';
 import type { Interactions } from '../data/interactions.ts';
-import { InvalidInputError, UnknownIdError } from '../errors.ts';
+import { InvalidInputError } from '../errors.ts';
 import { easeDowndate, easeScores, easeStride } from '../wasm/ease.ts';
 import { runInline, runThreaded } from '../wasm/pool.ts';
 import { selectTop } from '../wasm/topk.ts';
-import { CoreOwner } from './core-owner.ts';
+import { HistoryModel, explanationOf } from './history-model.ts';
 import { easePlan, easeSchedule } from './ease-fit.ts';
 import { DEFAULT_N, checkN, selectRanked, tombstone } from './factor-model.ts';
 import { encodeModel, type ModelState } from './format.ts';
@@ -60,12 +60,9 @@ const RESTORE_FLOATS_PER_STEP = 4 << 20;
  * Erasure is exact without a refit: the user's training row leaves XᵀX as a rank-one downdate,
  * and B follows by Sherman–Morrison in O(n²) (see forgetUser).
  */
-export class Ease extends CoreOwner implements Recommender {
+export class Ease extends HistoryModel implements Recommender {
   readonly algorithm = 'ease' as const;
   readonly params: Readonly<EaseParams>;
-  private users = new IdMap();
-  private items = new IdMap();
-  private history = new History(null);
   /** The user → items rows B was computed from: training data minus erased users. */
   private trained: Csr | null = null;
   /** Its item → users transpose, for similarUsers; rebuilt after an erasure. */
@@ -277,34 +274,7 @@ export class Ease extends CoreOwner implements Recommender {
 
   explain(userId: string, itemId: string, n = DEFAULT_N): Explanation {
     const i = this.itemIndex(itemId);
-    const all = this.contributions(this.history.row(this.userIndex(userId)), i);
-    const contributions = all
-      .filter((c) => c.weight !== 0)
-      .sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight))
-      .slice(0, n);
-    return { score: all.reduce((s, c) => s + c.weight, 0), contributions };
-  }
-
-  hasUser(userId: string): boolean {
-    return this.fitted && this.users.has(userId);
-  }
-
-  hasProfile(userId: string): boolean {
-    const u = this.hasUser(userId) ? this.users.get(userId) : -1;
-    return u >= 0 && this.history.row(u).indices.length > 0;
-  }
-
-  hasItem(itemId: string): boolean {
-    return this.fitted && this.items.has(itemId);
-  }
-
-  historyLength(userId: string): number {
-    return this.hasUser(userId) ? this.history.row(this.userIndex(userId)).indices.length : 0;
-  }
-
-  userHistory(userId: string): UserInteraction[] {
-    const row = this.history.row(this.userIndex(userId));
-    return Array.from(row.indices, (i, t) => ({ itemId: this.items.id(i), value: row.values[t] }));
+    return explanationOf(this.contributions(this.history.row(this.userIndex(userId)), i), n);
   }
 
   save(): Uint8Array {
@@ -384,19 +354,6 @@ export class Ease extends CoreOwner implements Recommender {
     return toRow(history.map((x) => [this.items.get(x.itemId), checkValue(x.value)]), 'sum');
   }
 
-  private userIndex(userId: string): number {
-    this.assertReady();
-    const u = this.users.get(userId);
-    if (u < 0) throw new UnknownIdError('user', userId);
-    return u;
-  }
-
-  private itemIndex(itemId: string): number {
-    this.assertReady();
-    const i = this.items.get(itemId);
-    if (i < 0) throw new UnknownIdError('item', itemId);
-    return i;
-  }
 }
 
 

@@ -2,11 +2,10 @@ import { z } from 'zod';
 import { IdMap } from '../data/id-map.ts';
 import { transpose, withoutRow, type Csr } from '../data/csr.ts';
 import type { Interactions } from '../data/interactions.ts';
-import { UnknownIdError } from '../errors.ts';
 import { accumLength, cosineNeighborsOf, itemNorms, knnScores, touchedLength } from '../wasm/knn.ts';
 import { runInline, runThreaded, shareRows, splitRows, type Call, type Schedule } from '../wasm/pool.ts';
 import { DEFAULT_N, checkN, selectRanked, tombstone } from './factor-model.ts';
-import { CoreOwner } from './core-owner.ts';
+import { HistoryModel, explanationOf } from './history-model.ts';
 import { encodeModel, type ModelState } from './format.ts';
 import { History, similarUsersByRows, toRow, type Row } from './history.ts';
 import { nonNegative, parseParams, seed, threads } from './params.ts';
@@ -35,12 +34,9 @@ const SINGLE_THREAD_STEPS = 16;
  * Items' neighbour lists are independent, so the items are dealt to `threads` threads in chunks
  * of about equal work (see shareRows); `fitAsync` computes them in parallel, bit-identical to `fit`.
  */
-export class ItemKnn extends CoreOwner implements Recommender {
+export class ItemKnn extends HistoryModel implements Recommender {
   readonly algorithm = 'item-knn' as const;
   readonly params: Readonly<ItemKnnParams>;
-  private users = new IdMap();
-  private items = new IdMap();
-  private history = new History(null);
   /**
    * Item → users matrix the similarities were computed from (training data minus erased users),
    * kept for user–user similarity and for recomputing rows after an erasure.
@@ -234,34 +230,7 @@ export class ItemKnn extends CoreOwner implements Recommender {
 
   explain(userId: string, itemId: string, n = DEFAULT_N): Explanation {
     const i = this.itemIndex(itemId);
-    const all = this.contributions(this.history.row(this.userIndex(userId)), i);
-    const contributions = all
-      .filter((c) => c.weight !== 0)
-      .sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight))
-      .slice(0, n);
-    return { score: all.reduce((s, c) => s + c.weight, 0), contributions };
-  }
-
-  hasUser(userId: string): boolean {
-    return this.fitted && this.users.has(userId);
-  }
-
-  hasProfile(userId: string): boolean {
-    const u = this.hasUser(userId) ? this.users.get(userId) : -1;
-    return u >= 0 && this.history.row(u).indices.length > 0;
-  }
-
-  hasItem(itemId: string): boolean {
-    return this.fitted && this.items.has(itemId);
-  }
-
-  historyLength(userId: string): number {
-    return this.hasUser(userId) ? this.history.row(this.userIndex(userId)).indices.length : 0;
-  }
-
-  userHistory(userId: string): UserInteraction[] {
-    const row = this.history.row(this.userIndex(userId));
-    return Array.from(row.indices, (i, t) => ({ itemId: this.items.id(i), value: row.values[t] }));
+    return explanationOf(this.contributions(this.history.row(this.userIndex(userId)), i), n);
   }
 
   save(): Uint8Array {
@@ -332,19 +301,6 @@ export class ItemKnn extends CoreOwner implements Recommender {
     return toRow(history.map((x) => [this.items.get(x.itemId), x.value]), 'sum');
   }
 
-  private userIndex(userId: string): number {
-    this.assertReady();
-    const u = this.users.get(userId);
-    if (u < 0) throw new UnknownIdError('user', userId);
-    return u;
-  }
-
-  private itemIndex(itemId: string): number {
-    this.assertReady();
-    const i = this.items.get(itemId);
-    if (i < 0) throw new UnknownIdError('item', itemId);
-    return i;
-  }
 }
 
 /** The item → users matrix without user `u`'s entries (same shapes, order kept). */

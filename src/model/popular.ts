@@ -1,7 +1,7 @@
 import { IdMap } from '../data/id-map.ts';
 import type { Interactions } from '../data/interactions.ts';
 import { UnknownIdError } from '../errors.ts';
-import { CoreOwner } from './core-owner.ts';
+import { HistoryModel } from './history-model.ts';
 import { encodeModel, type ModelState } from './format.ts';
 import { DEFAULT_N, checkN, selectRanked, tombstone } from './factor-model.ts';
 import { History, toRow } from './history.ts';
@@ -16,13 +16,10 @@ export type PopularParams = z.output<typeof schema>;
  * The baseline every recommender must beat: items ranked by how many users interacted with
  * them. Also the cold-start answer for users the other models do not know.
  */
-export class Popular extends CoreOwner implements Recommender {
+export class Popular extends HistoryModel implements Recommender {
   readonly algorithm = 'popular' as const;
   readonly params: Readonly<PopularParams>;
-  private users = new IdMap();
-  private items = new IdMap();
   private counts = new Float32Array(0);
-  private history = new History(null);
 
   constructor(params: Record<string, unknown> = {}, options: ModelOptions = {}) {
     super(options);
@@ -101,28 +98,6 @@ export class Popular extends CoreOwner implements Recommender {
     return { score: this.predict(userId, itemId), contributions: [] };
   }
 
-  hasUser(userId: string): boolean {
-    return this.fitted && this.users.has(userId);
-  }
-
-  hasProfile(userId: string): boolean {
-    const u = this.hasUser(userId) ? this.users.get(userId) : -1;
-    return u >= 0 && this.history.row(u).indices.length > 0;
-  }
-
-  hasItem(itemId: string): boolean {
-    return this.fitted && this.items.has(itemId);
-  }
-
-  historyLength(userId: string): number {
-    return this.hasUser(userId) ? this.history.row(this.userIndex(userId)).indices.length : 0;
-  }
-
-  userHistory(userId: string): UserInteraction[] {
-    const row = this.history.row(this.userIndex(userId));
-    return Array.from(row.indices, (i, t) => ({ itemId: this.items.id(i), value: row.values[t] }));
-  }
-
   save(): Uint8Array {
     this.assertReady();
     const seen = this.history.toCsr(this.users.size);
@@ -160,10 +135,4 @@ export class Popular extends CoreOwner implements Recommender {
     }
   }
 
-  private userIndex(userId: string): number {
-    this.assertReady();
-    const u = this.users.get(userId);
-    if (u < 0) throw new UnknownIdError('user', userId);
-    return u;
-  }
 }
