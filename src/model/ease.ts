@@ -80,14 +80,6 @@ export class Ease extends HistoryModel implements Recommender {
     this.params = parseParams(schema, params);
   }
 
-  get userCount(): number {
-    return this.users.size;
-  }
-
-  get itemCount(): number {
-    return this.items.size;
-  }
-
   /**
    * Progress counts the Gram, two steps per block of 128 rows of the matrix inverted (items, or
    * users when there are fewer: see easePlan) and the steps that turn the inverse into B.

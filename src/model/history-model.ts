@@ -14,6 +14,14 @@ export abstract class HistoryModel extends CoreOwner {
   protected items = new IdMap();
   protected history = new History(null);
 
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  get itemCount(): number {
+    return this.items.size;
+  }
+
   hasUser(userId: string): boolean {
     return this.fitted && this.users.has(userId);
   }

@@ -52,14 +52,6 @@ export class ItemKnn extends HistoryModel implements Recommender {
     this.params = parseParams(schema, params);
   }
 
-  get userCount(): number {
-    return this.users.size;
-  }
-
-  get itemCount(): number {
-    return this.items.size;
-  }
-
   /** Progress counts chunks of items: 16 on one thread (fewer for tiny catalogs), 1 with threads > 1. */
   fit(data: Interactions, options: FitOptions = {}): this {
     this.assertLive();

@@ -26,14 +26,6 @@ export class Popular extends HistoryModel implements Recommender {
     this.params = parseParams(schema, params);
   }
 
-  get userCount(): number {
-    return this.users.size;
-  }
-
-  get itemCount(): number {
-    return this.items.size;
-  }
-
   /** One step: progress goes from 0 to 1 of 1. */
   async fitAsync(data: Interactions, options: FitOptions = {}): Promise<this> {
     return this.fit(data, options);
